@@ -1,0 +1,101 @@
+# openshift_migration.velero - developer entry points.
+# `make test` is what CI runs (.ci/run); `make demo` is the newcomer's first command.
+SHELL := /bin/bash
+.DEFAULT_GOAL := help
+
+VERSION := 0.1.0
+PYTHON ?= python3.11
+CACHE ?= $(HOME)/.cache/openshift-migration-velero
+REQ_HASH := $(shell cat requirements.txt tests/requirements.txt | sha256sum | cut -c1-12)
+VENV ?= $(CACHE)/venv-$(REQ_HASH)
+BIN := $(VENV)/bin
+BUILD := $(CURDIR)/.build
+# pytest and ansible-playbook see the working tree through this symlinked collections root.
+COLLECTIONS := $(BUILD)/collections
+# ansible-test refuses symlinks, so sanity runs on a copy.
+SANITY_ROOT := $(BUILD)/sanity/ansible_collections/openshift_migration/velero
+SITE_COLLECTIONS = $(shell $(BIN)/python -c 'import ansible_collections.kubernetes.core as m, os; print(os.path.dirname(os.path.dirname(os.path.dirname(m.__file__))))')
+
+# Debian packages the tests and the lab need (bindep.txt holds the run-time ones).
+APT_PACKAGES := skopeo docker-registry apache2-utils openssl rsync curl
+
+export ANSIBLE_COLLECTIONS_PATH := $(COLLECTIONS)
+export ANSIBLE_NOCOLOR := 1
+export PIP_DISABLE_PIP_VERSION_CHECK := 1
+
+.PHONY: help venv system-deps collection lint sanity units playbook-tests install-test \
+        integration test demo bench lab-up lab-down lab-status build clean
+
+help:
+	@echo "make demo   - run the sample job (local lab when built, else the sample data)"
+	@echo "make test   - lint, sanity, unit, playbook and integration tests (what CI runs)"
+	@echo "make bench  - benchmarks, printing ratios measured side by side"
+	@echo "make lab-up / lab-down / lab-status - the local two-cluster lab"
+
+venv: $(VENV)/.installed
+$(VENV)/.installed: requirements.txt tests/requirements.txt
+	@mkdir -p $(CACHE)
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install -q --upgrade pip
+	$(BIN)/pip install -q -r requirements.txt -r tests/requirements.txt
+	touch $@
+
+system-deps:
+	@missing=""; for p in $(APT_PACKAGES); do dpkg -s $$p >/dev/null 2>&1 || missing="$$missing $$p"; done; \
+	if [ -n "$$missing" ]; then \
+	  echo "installing Debian packages:$$missing"; \
+	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$missing >/dev/null; \
+	fi
+
+collection: venv
+	@mkdir -p $(COLLECTIONS)/ansible_collections/openshift_migration $(COLLECTIONS)/ansible_collections/kubernetes
+	@ln -sfn $(CURDIR) $(COLLECTIONS)/ansible_collections/openshift_migration/velero
+	@ln -sfn $(SITE_COLLECTIONS)/ansible_collections/kubernetes/core $(COLLECTIONS)/ansible_collections/kubernetes/core
+
+lint: venv
+	$(BIN)/ruff check plugins tests
+	$(BIN)/antsibull-changelog lint
+
+sanity: collection
+	@mkdir -p $(SANITY_ROOT) $(BUILD)/sanity/ansible_collections/kubernetes
+	rsync -a --delete --exclude .git --exclude .build --exclude tests/output --exclude tests/lab/state \
+	  --exclude .ruff_cache --exclude .pytest_cache --exclude __pycache__ ./ $(SANITY_ROOT)/
+	rm -rf $(BUILD)/sanity/ansible_collections/kubernetes/core
+	cp -a $(SITE_COLLECTIONS)/ansible_collections/kubernetes/core $(BUILD)/sanity/ansible_collections/kubernetes/core
+	cd $(SANITY_ROOT) && PATH=$(BIN):$$PATH ansible-test sanity --local --python 3.11 --color no \
+	  --skip-test pylint --skip-test validate-modules $(SANITY_ARGS)
+
+units: collection
+	cd $(COLLECTIONS)/ansible_collections/openshift_migration/velero && \
+	  PYTHONPATH=$(COLLECTIONS) $(BIN)/python -m pytest -q -p no:cacheprovider tests/unit
+
+playbook-tests: collection
+	PATH=$(BIN):$$PATH ./tests/playbooks/run.sh
+
+integration: collection system-deps
+	cd $(COLLECTIONS)/ansible_collections/openshift_migration/velero && \
+	  PYTHONPATH=$(COLLECTIONS) PATH=$(BIN):$$PATH $(BIN)/python -m pytest -q -p no:cacheprovider tests/integration
+
+test: lint sanity units playbook-tests integration
+
+demo: collection
+	PATH=$(BIN):$$PATH ansible-playbook tests/demo/restore_sample.yml
+
+lab-up: collection system-deps
+	PATH=$(BIN):$$PATH tests/lab/lab.sh up
+
+lab-down:
+	tests/lab/lab.sh down
+
+lab-status:
+	tests/lab/lab.sh status
+
+bench: collection system-deps
+	cd $(COLLECTIONS)/ansible_collections/openshift_migration/velero && \
+	  PYTHONPATH=$(COLLECTIONS) PATH=$(BIN):$$PATH $(BIN)/python -m tests.bench
+
+build: venv
+	$(BIN)/ansible-galaxy collection build --force --output-path $(BUILD)/dist .
+
+clean:
+	rm -rf $(BUILD) tests/output
