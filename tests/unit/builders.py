@@ -1,14 +1,16 @@
 """Small factories for items, Velero CRs and contexts shared by the unit tests."""
 
 from dataclasses import dataclass
-from typing import Any, Optional
+from typing import Any
 
 from ansible_collections.openshift_migration.velero.plugins.module_utils.context import (
     BackupContext,
     ClusterFacts,
     RestoreContext,
 )
-from ansible_collections.openshift_migration.velero.plugins.module_utils.lookups import SnapshotLookup
+from ansible_collections.openshift_migration.velero.plugins.module_utils.lookups import (
+    SnapshotLookup,
+)
 
 OLD_REG = "docker-registry.default.svc:5000"
 NEW_REG = "image-registry.openshift-image-registry.svc:5000"
@@ -51,9 +53,9 @@ def container(name="c", image="nginx", **fields):
 
 
 def pod_spec(images=("nginx",), init_images=(), **fields):
-    spec = {"containers": [container("c%d" % i, img) for i, img in enumerate(images)]}
+    spec = {"containers": [container(f"c{i}", img) for i, img in enumerate(images)]}
     if init_images:
-        spec["initContainers"] = [container("i%d" % i, img) for i, img in enumerate(init_images)]
+        spec["initContainers"] = [container(f"i{i}", img) for i, img in enumerate(init_images)]
     spec.update(fields)
     return spec
 
@@ -122,13 +124,17 @@ def restore_ctx(restore=None, objects=(), registry=NEW_REG, version="1.29", **kw
 
 
 def backup(item, ctx=None, **kw):
-    from ansible_collections.openshift_migration.velero.plugins.module_utils.runner import run_backup_item
+    from ansible_collections.openshift_migration.velero.plugins.module_utils.runner import (
+        run_backup_item,
+    )
 
     return run_backup_item(item, ctx if ctx is not None else backup_ctx(), **kw)
 
 
 def restore(item, ctx=None, **kw):
-    from ansible_collections.openshift_migration.velero.plugins.module_utils.runner import run_restore_item
+    from ansible_collections.openshift_migration.velero.plugins.module_utils.runner import (
+        run_restore_item,
+    )
 
     return run_restore_item(item, ctx if ctx is not None else restore_ctx(), **kw)
 
@@ -136,9 +142,9 @@ def restore(item, ctx=None, **kw):
 @dataclass
 class FakeCopyResult:
     copy: Any
-    digest: Optional[str]
+    digest: str | None
     status: str
-    error: Optional[str] = None
+    error: str | None = None
 
 
 class FakeCopier:

@@ -3,13 +3,16 @@
 import json
 
 import pytest
-
 from ansible_collections.openshift_migration.velero.plugins.module_utils.cluster import (
     discover_registry_hostname,
     discover_server_version,
 )
-from ansible_collections.openshift_migration.velero.plugins.module_utils.errors import MigrationError
-from ansible_collections.openshift_migration.velero.plugins.module_utils.lookups import SnapshotLookup
+from ansible_collections.openshift_migration.velero.plugins.module_utils.errors import (
+    MigrationError,
+)
+from ansible_collections.openshift_migration.velero.plugins.module_utils.lookups import (
+    SnapshotLookup,
+)
 
 from tests.unit.builders import obj
 

@@ -1,7 +1,6 @@
 """Restore-hook and pod-volume detection (plugin-spec §3.8, §3.9; test-cases §5)."""
 
 import pytest
-
 from ansible_collections.openshift_migration.velero.plugins.module_utils.hooks import (
     pod_has_restore_hooks,
     pod_has_volumes_to_back_up,

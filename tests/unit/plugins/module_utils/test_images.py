@@ -1,8 +1,9 @@
 """Image reference helpers (plugin-spec §3.5)."""
 
 import pytest
-
-from ansible_collections.openshift_migration.velero.plugins.module_utils.errors import MigrationError
+from ansible_collections.openshift_migration.velero.plugins.module_utils.errors import (
+    MigrationError,
+)
 from ansible_collections.openshift_migration.velero.plugins.module_utils.images import (
     ImageReferenceError,
     has_image_ref_prefix,

@@ -1,13 +1,16 @@
 """Generated pull secret remapping (plugin-spec §3.6; test-cases §10)."""
 
 import pytest
-
 from ansible_collections.openshift_migration.velero.plugins.module_utils.errors import (
     MigrationError,
     PullSecretError,
 )
-from ansible_collections.openshift_migration.velero.plugins.module_utils.lookups import SnapshotLookup
-from ansible_collections.openshift_migration.velero.plugins.module_utils.pullsecrets import update_pull_secret
+from ansible_collections.openshift_migration.velero.plugins.module_utils.lookups import (
+    SnapshotLookup,
+)
+from ansible_collections.openshift_migration.velero.plugins.module_utils.pullsecrets import (
+    update_pull_secret,
+)
 
 from tests.unit.builders import obj
 
