@@ -14,7 +14,7 @@ BUILD := $(CURDIR)/.build
 COLLECTIONS := $(BUILD)/collections
 # ansible-test refuses symlinks, so sanity runs on a copy.
 SANITY_ROOT := $(BUILD)/sanity/ansible_collections/openshift_migration/velero
-SITE_COLLECTIONS = $(shell $(BIN)/python -c 'import ansible_collections.kubernetes.core as m, os; print(os.path.dirname(os.path.dirname(os.path.dirname(m.__file__))))')
+SITE_COLLECTIONS = $(shell $(BIN)/python -c 'import sysconfig; print(sysconfig.get_paths()["purelib"])')
 
 # Debian packages the tests and the lab need (bindep.txt holds the run-time ones).
 APT_PACKAGES := skopeo docker-registry apache2-utils openssl rsync curl

@@ -1,0 +1,61 @@
+"""Annotation, label and value names shared with the OpenShift Velero Plugin (plugin-spec §2)."""
+from __future__ import annotations
+
+BACKUP_SERVER_VERSION = "openshift.io/backup-server-version"
+RESTORE_SERVER_VERSION = "openshift.io/restore-server-version"
+BACKUP_REGISTRY_HOSTNAME = "openshift.io/backup-registry-hostname"
+RESTORE_REGISTRY_HOSTNAME = "openshift.io/restore-registry-hostname"
+MIGRATION_REGISTRY = "openshift.io/migration-registry"
+PAUSED_OWNER_REF = "openshift.io/paused-owner-ref"
+PART_OF_LABEL = "app.kubernetes.io/part-of"
+MIGRATION_APP = "openshift-migration"
+SKIP_BUILDCONFIG_CONFIGMAP_RESTORE = "oadp.openshift.io/skip-buildconfig-configmap-restore"
+SKIP_IMAGE_COPY = "openshift.io/skip-image-copy"
+DISABLE_IMAGE_COPY = "migration.openshift.io/disable-image-copy"
+
+MIGRATION_TYPE = "migration.openshift.io/migmigration-type"
+STAGE_MIGRATION = "stage"
+INCLUDED_IN_STAGE_BACKUP = "migration-included-stage-backup"
+STAGE_RESTORE_LABEL = "migration-stage-restore"
+EXCLUDE_PVCS = "migration.openshift.io/exclude-pvcs"
+STAGE_POD_IMAGE = "migration.openshift.io/stage-pod-image"
+
+MIGRATE_TYPE = "openshift.io/migrate-type"
+TARGET_STORAGE_CLASS = "openshift.io/target-storage-class"
+TARGET_ACCESS_MODE = "openshift.io/target-access-mode"
+COPY_METHOD = "migration.openshift.io/copy-method"
+PV_COPY = "copy"
+PV_MOVE = "move"
+SNAPSHOT_COPY_METHOD = "snapshot"
+BETA_STORAGE_CLASS = "volume.beta.kubernetes.io/storage-class"
+PVC_SELECTED_NODE = "volume.kubernetes.io/selected-node"
+PV_ORIGINAL_RECLAIM_POLICY = "migration.openshift.io/orig-reclaim-policy"
+
+REGISTRY_SA_NAME = "openshift.io/internal-registry-auth-token.service-account"
+REGISTRY_PULL_SECRET_REF = "openshift.io/internal-registry-pull-secret-ref"
+LEGACY_SA_NAME = "kubernetes.io/service-account.name"
+LEGACY_SA_UID = "kubernetes.io/service-account.uid"
+GENERATED_PULL_SECRET_PREFIXES = ("builder-dockercfg-", "default-dockercfg-", "deployer-dockercfg-")
+
+RELATED_ISTAG = "migration.openshift.io/related-istag"
+RELATED_ISTAG_NS = "migration.openshift.io/related-istag-ns"
+
+DC_POD_DEPLOYMENT_LABEL = "deployment"
+DC_POD_DEPLOYMENTCONFIG_LABEL = "deploymentconfig"
+DC_POD_DISCONNECTED_LABEL = "oadp.openshift.io/disconnected-from-dc"
+DC_ORIGINAL_REPLICAS = "oadp.openshift.io/original-replicas"
+DC_ORIGINAL_PAUSED = "oadp.openshift.io/original-paused"
+DC_REPLICAS_MODIFIED_LABEL = "oadp.openshift.io/replicas-modified"
+DC_INCLUDES_DM_FIX = "oadp.openshift.io/includes-dm-dc-fix"
+DC_HAS_POD_RESTORE_HOOKS = "oadp.openshift.io/has-pod-restore-hooks"
+DC_PODS_HAVE_VOLUMES = "oadp.openshift.io/pods-have-volumes"
+DC_POD_LABELS = "oadp.openshift.io/pod-labels"
+
+POST_RESTORE_HOOK = "post.hook.restore.velero.io/command"
+INIT_RESTORE_HOOK = "init.hook.restore.velero.io/container-image"
+BACKUP_VOLUMES_EXCLUDES = "backup.velero.io/backup-volumes-excludes"
+ORIGINATING_SERVICE = "service.alpha.openshift.io/originating-service-name"
+HOST_GENERATED = "openshift.io/host.generated"
+BUILD_NAME = "openshift.io/build.name"
+
+SYSTEM_ROLEBINDINGS = ("system:image-pullers", "system:image-builders", "system:deployers")
