@@ -1,0 +1,160 @@
+#!/usr/bin/env bash
+# Builds the lab's Go binaries from the Go module proxy into a cache outside the repository,
+# one folder per name and version, so only the first run pays for the build.
+# Usage: build.sh [all|etcd|kubernetes|velero|velero-plugin-for-aws|minio]...
+set -euo pipefail
+
+LAB_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+# shellcheck source=SCRIPTDIR/versions.env
+source "$LAB_DIR/versions.env"
+CACHE=${LAB_CACHE:-$HOME/.cache/openshift-migration-velero}
+BIN_CACHE=$CACHE/bin
+WRAPPERS=$CACHE/wrappers
+# Two cores: keep the compiler from oversubscribing them.
+export GOFLAGS="${GOFLAGS:--p=2} -buildvcs=false -trimpath"
+export CGO_ENABLED=0
+
+log() { printf '[build %s] %s\n' "$(date +%H:%M:%S)" "$*" >&2; }
+
+# bin_dir NAME VERSION -> the cache folder of that build
+bin_dir() { printf '%s/%s-%s\n' "$BIN_CACHE" "$1" "$2"; }
+
+# A wrapper module is needed because `go install pkg@version` refuses modules with replace
+# directives, and replaces in dependencies are ignored by the consumer.
+# new_wrapper NAME VERSION -> creates and prints an empty module folder
+new_wrapper() {
+  local dir=$WRAPPERS/$1-$2
+  rm -rf "$dir" && mkdir -p "$dir"
+  (cd "$dir" && go mod init "lab.local/$1" >/dev/null 2>&1)
+  printf '%s\n' "$dir"
+}
+
+# write_tools DIR PKG... -> a tools.go importing the main packages so `go mod tidy` keeps them
+write_tools() {
+  local dir=$1; shift
+  {
+    echo '//go:build tools'
+    echo
+    echo 'package tools'
+    echo
+    echo 'import ('
+    local pkg
+    for pkg in "$@"; do echo "	_ \"$pkg\""; done
+    echo ')'
+  } >"$dir/tools.go"
+}
+
+# finish NAME VERSION STARTED -> mark the build complete (binaries appear atomically)
+finish() {
+  local out; out=$(bin_dir "$1" "$2")
+  touch "$out/.complete"
+  log "$1 $2 built in $(( $(date +%s) - $3 )) s -> $out"
+}
+
+is_built() { [[ -f "$(bin_dir "$1" "$2")/.complete" ]]; }
+
+build_etcd() {
+  is_built etcd "$ETCD_VERSION" && return 0
+  local start; start=$(date +%s); log "building etcd $ETCD_VERSION"
+  local dir out; dir=$(new_wrapper etcd "$ETCD_VERSION"); out=$(bin_dir etcd "$ETCD_VERSION")
+  write_tools "$dir" go.etcd.io/etcd/server/v3 go.etcd.io/etcd/etcdctl/v3
+  (cd "$dir" && go get "go.etcd.io/etcd/server/v3@$ETCD_VERSION" "go.etcd.io/etcd/etcdctl/v3@$ETCD_VERSION" \
+     && go mod tidy && mkdir -p "$out" \
+     && go build -o "$out/etcd" go.etcd.io/etcd/server/v3 \
+     && go build -o "$out/etcdctl" go.etcd.io/etcd/etcdctl/v3)
+  finish etcd "$ETCD_VERSION" "$start"
+}
+
+# The k8s.io/kubernetes go.mod maps every staging module to ./staging/src; a consumer must pin each
+# one to the matching v0.X.Y tag. The list comes from that version's own go.mod.
+kubernetes_staging_replaces() {
+  local gomod staging_version=v0${KUBERNETES_VERSION#v1}
+  gomod=$(go mod download -json "k8s.io/kubernetes@$KUBERNETES_VERSION" | sed -n 's/.*"GoMod": "\(.*\)",/\1/p')
+  sed -n 's#^[[:space:]]*\(k8s.io/[a-z0-9-]*\) => ./staging/src/.*#\1#p' "$gomod" \
+    | while read -r module; do echo "replace $module => $module $staging_version"; done
+}
+
+build_kubernetes() {
+  is_built kubernetes "$KUBERNETES_VERSION" && return 0
+  local start; start=$(date +%s); log "building kube-apiserver, kube-controller-manager $KUBERNETES_VERSION"
+  local dir out minor; dir=$(new_wrapper kubernetes "$KUBERNETES_VERSION"); out=$(bin_dir kubernetes "$KUBERNETES_VERSION")
+  minor=$(cut -d. -f2 <<<"$KUBERNETES_VERSION")
+  kubernetes_staging_replaces >>"$dir/go.mod"
+  write_tools "$dir" k8s.io/kubernetes/cmd/kube-apiserver k8s.io/kubernetes/cmd/kube-controller-manager
+  # Without these the binaries report v0.0.0 and clients (Velero) record a wrong server version.
+  local ldflags="-s -w"
+  local pkg
+  for pkg in k8s.io/component-base/version k8s.io/client-go/pkg/version; do
+    ldflags+=" -X $pkg.gitVersion=$KUBERNETES_VERSION -X $pkg.gitMajor=1 -X $pkg.gitMinor=$minor"
+    ldflags+=" -X $pkg.gitTreeState=clean -X $pkg.buildDate=1970-01-01T00:00:00Z"
+  done
+  (cd "$dir" && go get "k8s.io/kubernetes@$KUBERNETES_VERSION" && go mod tidy && mkdir -p "$out" \
+     && go build -ldflags "$ldflags" -o "$out/kube-apiserver" k8s.io/kubernetes/cmd/kube-apiserver \
+     && go build -ldflags "$ldflags" -o "$out/kube-controller-manager" k8s.io/kubernetes/cmd/kube-controller-manager)
+  finish kubernetes "$KUBERNETES_VERSION" "$start"
+}
+
+build_velero() {
+  is_built velero "$VELERO_VERSION" && return 0
+  local start; start=$(date +%s); log "building velero $VELERO_VERSION"
+  local dir out; dir=$(new_wrapper velero "$VELERO_VERSION"); out=$(bin_dir velero "$VELERO_VERSION")
+  # Velero's own go.mod replaces kopia with its fork; the wrapper must repeat it.
+  echo "replace $VELERO_KOPIA_REPLACE" >>"$dir/go.mod"
+  write_tools "$dir" github.com/vmware-tanzu/velero/cmd/velero
+  local ldflags="-s -w -X github.com/vmware-tanzu/velero/pkg/buildinfo.Version=$VELERO_VERSION"
+  (cd "$dir" && go get "github.com/vmware-tanzu/velero@$VELERO_VERSION" && go mod tidy && mkdir -p "$out" \
+     && go build -ldflags "$ldflags" -o "$out/velero" github.com/vmware-tanzu/velero/cmd/velero)
+  finish velero "$VELERO_VERSION" "$start"
+}
+
+build_velero_plugin_for_aws() {
+  is_built velero-plugin-for-aws "$VELERO_AWS_PLUGIN_VERSION" && return 0
+  local start; start=$(date +%s); log "building velero-plugin-for-aws $VELERO_AWS_PLUGIN_VERSION"
+  local dir out; dir=$(new_wrapper velero-plugin-for-aws "$VELERO_AWS_PLUGIN_VERSION")
+  out=$(bin_dir velero-plugin-for-aws "$VELERO_AWS_PLUGIN_VERSION")
+  local pkg=github.com/vmware-tanzu/velero-plugin-for-aws/velero-plugin-for-aws
+  write_tools "$dir" "$pkg"
+  (cd "$dir" && go get "github.com/vmware-tanzu/velero-plugin-for-aws@$VELERO_AWS_PLUGIN_VERSION" && go mod tidy \
+     && mkdir -p "$out/plugins" && go build -ldflags "-s -w" -o "$out/plugins/velero-plugin-for-aws" "$pkg")
+  finish velero-plugin-for-aws "$VELERO_AWS_PLUGIN_VERSION" "$start"
+}
+
+build_minio() {
+  is_built minio "$MINIO_VERSION" && return 0
+  local start; start=$(date +%s); log "building minio $MINIO_VERSION"
+  local dir out; dir=$(new_wrapper minio "$MINIO_VERSION"); out=$(bin_dir minio "$MINIO_VERSION")
+  write_tools "$dir" github.com/minio/minio
+  (cd "$dir" && go get "github.com/minio/minio@$MINIO_VERSION" && go mod tidy && mkdir -p "$out" \
+     && go build -ldflags "-s -w" -o "$out/minio" github.com/minio/minio)
+  finish minio "$MINIO_VERSION" "$start"
+}
+
+main() {
+  local targets=("$@")
+  [[ ${#targets[@]} -gt 0 ]] || targets=(all)
+  [[ ${targets[0]} == all ]] && targets=(minio etcd kubernetes velero velero-plugin-for-aws)
+  local target
+  for target in "${targets[@]}"; do
+    case $target in
+      etcd) build_etcd ;;
+      kubernetes) build_kubernetes ;;
+      velero) build_velero ;;
+      velero-plugin-for-aws) build_velero_plugin_for_aws ;;
+      minio) build_minio ;;
+      paths) print_paths ;;
+      *) echo "build.sh: unknown target '$target'" >&2; exit 2 ;;
+    esac
+  done
+}
+
+# paths -> NAME=PATH lines of every binary, for lab.sh and the Python helpers
+print_paths() {
+  echo "ETCD_BIN=$(bin_dir etcd "$ETCD_VERSION")/etcd"
+  echo "KUBE_APISERVER_BIN=$(bin_dir kubernetes "$KUBERNETES_VERSION")/kube-apiserver"
+  echo "KUBE_CONTROLLER_MANAGER_BIN=$(bin_dir kubernetes "$KUBERNETES_VERSION")/kube-controller-manager"
+  echo "VELERO_BIN=$(bin_dir velero "$VELERO_VERSION")/velero"
+  echo "VELERO_PLUGIN_DIR=$(bin_dir velero-plugin-for-aws "$VELERO_AWS_PLUGIN_VERSION")/plugins"
+  echo "MINIO_BIN=$(bin_dir minio "$MINIO_VERSION")/minio"
+}
+
+main "$@"
