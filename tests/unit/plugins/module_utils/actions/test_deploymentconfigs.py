@@ -121,6 +121,14 @@ def test_restore_uses_restore_hooks_matching_the_recorded_pod_labels():
     assert restore(other, restore_ctx(restore_cr(hooks={"resources": [hook]}))).item["spec"]["replicas"] == 1
 
 
+def test_restore_matches_hooks_against_the_source_namespace():
+    """§4.16 note: hook matching uses the DC's source namespace, not the mapped one."""
+    hook = {"includedNamespaces": ["app"], "postHooks": [{"exec": {"command": ["x"]}}]}
+    item = _dc({DM_FIX: "true", HAS_VOLUMES: "false", HAS_HOOKS: "false", POD_LABELS: "app=web"}, replicas=1)
+    ctx = restore_ctx(restore_cr(mapping={"app": "app2"}, hooks={"resources": [hook]}))
+    assert restore(item, ctx).item["spec"]["replicas"] == 0
+
+
 def test_restore_leaves_dc_without_pod_needs_untouched():
     """§4.16 step 3: all facts false and no hooks -> no scale down."""
     item = _dc({DM_FIX: "true", HAS_VOLUMES: "false", HAS_HOOKS: "false", POD_LABELS: ""}, replicas=3)

@@ -1,5 +1,8 @@
 """Pod backup and restore (plugin-spec §4.13, §4.14; test-cases §10; §7 #4, #5, #21)."""
 
+import pytest
+
+from ansible_collections.openshift_migration.velero.plugins.module_utils.errors import ActionError
 from tests.unit.builders import (
     DM_FIX,
     NEW_REG,
@@ -162,6 +165,13 @@ def test_restore_leaves_pull_secrets_when_ocp_415_registry_is_disabled():
     """§3.12: OCP >= 4.15 without ImageRegistry capability (or registry Removed) -> no remap."""
     assert _restore_pull(_openshift("4.16.2", capabilities=()) + _destination()) == PULL_SECRETS
     assert _restore_pull(_openshift("4.15.0", state="Removed") + _destination()) == PULL_SECRETS
+
+
+def test_restore_fails_when_a_generated_pull_secret_has_no_counterpart():
+    """§4.14 notes: builder-/deployer- refs are remapped too and fail with 'secret not found'."""
+    ctx = restore_ctx(restore_cr(mapping={"app": "app2"}), objects=_openshift() + _destination())
+    with pytest.raises(ActionError, match="secret not found"):
+        restore(_pod(imagePullSecrets=[{"name": "builder-dockercfg-old"}]), ctx)
 
 
 def test_restore_remaps_on_ocp_414_even_without_registry_capability():
