@@ -24,13 +24,13 @@ export ANSIBLE_NOCOLOR := 1
 export PIP_DISABLE_PIP_VERSION_CHECK := 1
 
 .PHONY: help venv system-deps collection lint sanity units playbook-tests install-test \
-        integration test demo bench lab-up lab-down lab-status build clean
+        integration test demo bench lab-build lab-up lab-down lab-status build clean
 
 help:
 	@echo "make demo   - run the sample job (local lab when built, else the sample data)"
 	@echo "make test   - lint, sanity, unit, playbook and integration tests (what CI runs)"
 	@echo "make bench  - benchmarks, printing ratios measured side by side"
-	@echo "make lab-up / lab-down / lab-status - the local two-cluster lab"
+	@echo "make lab-up / lab-down / lab-status - the local two-cluster lab (lab-build: binaries only)"
 
 venv: $(VENV)/.installed
 $(VENV)/.installed: requirements.txt tests/requirements.txt
@@ -72,7 +72,11 @@ units: collection
 playbook-tests: collection
 	PATH=$(BIN):$$PATH ./tests/playbooks/run.sh
 
+# Brings the lab up (building its binaries on the first run), runs every integration test, and
+# takes the lab down again whatever the outcome.
 integration: collection system-deps
+	@trap '$(CURDIR)/tests/lab/lab.sh down' EXIT; \
+	PATH=$(BIN):$$PATH $(CURDIR)/tests/lab/lab.sh up && \
 	cd $(COLLECTIONS)/ansible_collections/openshift_migration/velero && \
 	  PYTHONPATH=$(COLLECTIONS) PATH=$(BIN):$$PATH $(BIN)/python -m pytest -q -p no:cacheprovider tests/integration
 
@@ -80,6 +84,9 @@ test: lint sanity units playbook-tests integration
 
 demo: collection
 	PATH=$(BIN):$$PATH ansible-playbook tests/demo/restore_sample.yml
+
+lab-build:
+	tests/lab/lab.sh build
 
 lab-up: collection system-deps
 	PATH=$(BIN):$$PATH tests/lab/lab.sh up
