@@ -1,0 +1,41 @@
+# -*- coding: utf-8 -*-
+# Copyright (c) openshift_migration.velero contributors
+# GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
+"""Unified diffs of items for reports, with Secret values kept out of them."""
+from __future__ import annotations
+
+import difflib
+import json
+
+REDACTED = "<redacted>"
+REDACTED_CHANGED = "<redacted, changed>"
+_SECRET_ANNOTATION = "kubectl.kubernetes.io/last-applied-configuration"
+
+
+def _redact(before: dict, after: dict) -> tuple[dict, dict]:
+    """Copies of a Secret pair with every value replaced, showing only whether it changed."""
+    before, after = dict(before), dict(after)
+    for field in ("data", "stringData"):
+        old, new = before.get(field), after.get(field)
+        old = old if isinstance(old, dict) else {}
+        new = new if isinstance(new, dict) else {}
+        if field in before:
+            before[field] = dict.fromkeys(old, REDACTED)
+        if field in after:
+            after[field] = {key: REDACTED if old.get(key) == value else REDACTED_CHANGED
+                            for key, value in new.items()}
+    for side in (before, after):
+        meta = side.get("metadata")
+        if isinstance(meta, dict) and _SECRET_ANNOTATION in (meta.get("annotations") or {}):
+            side["metadata"] = dict(meta, annotations=dict(meta["annotations"], **{_SECRET_ANNOTATION: REDACTED}))
+    return before, after
+
+
+def item_diff(before: dict, after: dict, label: str) -> str:
+    """A unified diff of two versions of one item as indented JSON ("" when equal)."""
+    if before.get("kind") == "Secret" or after.get("kind") == "Secret":
+        before, after = _redact(before, after)
+    old = json.dumps(before, indent=2, sort_keys=True).splitlines(keepends=True)
+    new = json.dumps(after, indent=2, sort_keys=True).splitlines(keepends=True)
+    lines = difflib.unified_diff(old, new, fromfile=f"{label} (before)", tofile=f"{label} (after)", n=2)
+    return "".join(line if line.endswith("\n") else line + "\n" for line in lines)

@@ -1,0 +1,145 @@
+# -*- coding: utf-8 -*-
+# Copyright (c) openshift_migration.velero contributors
+# GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
+"""What a transform did: counts per resource kind and one record per changed, skipped or added item.
+
+Item records (with their diffs) go to a private spool file as they come, so a report on a
+very large archive never sits in memory; the JSON and Markdown files are written from it.
+"""
+from __future__ import annotations
+
+import json
+import os
+import tempfile
+from typing import Any, Iterator
+
+STATUSES = ("kept", "changed", "skipped", "added")
+
+
+class TransformReport:
+    def __init__(self) -> None:
+        self.kinds: dict[str, dict[str, int]] = {}
+        self.warnings: list[str] = []
+        self.planned_copies: list[dict] = []
+        self.info: dict[str, Any] = {}
+        handle, self._spool_path = tempfile.mkstemp(prefix="backup-transform-report-", suffix=".jsonl")
+        self._spool = os.fdopen(handle, "w+", encoding="utf-8")
+        self.records = 0
+
+    def count(self, resource: str, status: str) -> None:
+        counts = self.kinds.get(resource)
+        if counts is None:
+            counts = self.kinds[resource] = dict.fromkeys(STATUSES, 0)
+        counts[status] += 1
+
+    def record(self, resource: str, namespace: str, name: str, status: str, actions: list[str],
+               diff: str = "") -> None:
+        """Count an item and, unless it was kept as is, remember what happened to it."""
+        self.count(resource, status)
+        if status == "kept":
+            return
+        entry = {"resource": resource, "namespace": namespace, "name": name, "status": status,
+                 "actions": actions, "diff": diff}
+        self._spool.write(json.dumps(entry, sort_keys=True) + "\n")
+        self.records += 1
+
+    def warn(self, message: str) -> None:
+        if message not in self.warnings:
+            self.warnings.append(message)
+
+    @property
+    def totals(self) -> dict[str, int]:
+        totals = dict.fromkeys(STATUSES, 0)
+        for counts in self.kinds.values():
+            for status in STATUSES:
+                totals[status] += counts[status]
+        return totals
+
+    @property
+    def changed_anything(self) -> bool:
+        totals = self.totals
+        return bool(totals["changed"] or totals["skipped"] or totals["added"])
+
+    def items(self) -> Iterator[dict]:
+        self._spool.flush()
+        self._spool.seek(0)
+        for line in self._spool:
+            yield json.loads(line)
+        self._spool.seek(0, os.SEEK_END)
+
+    def summary(self) -> str:
+        totals = self.totals
+        return (f"{sum(totals.values())} items: {totals['kept']} kept, {totals['changed']} changed, "
+                f"{totals['skipped']} skipped, {totals['added']} added; "
+                f"{len(self.planned_copies)} image copies planned; {len(self.warnings)} warnings")
+
+    def as_result(self, max_items: int) -> dict:
+        """The part of the report a module returns: counts, and at most max_items item records."""
+        items = []
+        for entry in self.items():
+            if len(items) >= max_items:
+                break
+            items.append(entry)
+        return {"summary": self.summary(), "totals": self.totals,
+                "kinds": {name: dict(counts) for name, counts in sorted(self.kinds.items())},
+                "items": items, "items_total": self.records,
+                "planned_copies": self.planned_copies, "warnings": list(self.warnings)}
+
+    def write_json(self, path: str) -> None:
+        with _replace(path) as out:
+            head = {"info": self.info, "summary": self.summary(), "totals": self.totals,
+                    "kinds": {name: self.kinds[name] for name in sorted(self.kinds)},
+                    "planned_copies": self.planned_copies, "warnings": self.warnings}
+            out.write(json.dumps(head, indent=2, sort_keys=True)[:-2] + ',\n  "items": [')
+            for number, entry in enumerate(self.items()):
+                out.write(("," if number else "") + "\n    " + json.dumps(entry, sort_keys=True))
+            out.write("\n  ]\n}\n")
+
+    def write_markdown(self, path: str) -> None:
+        with _replace(path) as out:
+            out.write("# Backup transform report\n\n")
+            for key, value in sorted(self.info.items()):
+                out.write(f"- **{key}**: {value}\n")
+            out.write(f"\n{self.summary()}\n\n## Items per resource\n\n")
+            out.write("| resource | kept | changed | skipped | added |\n|---|---:|---:|---:|---:|\n")
+            for name in sorted(self.kinds):
+                counts = self.kinds[name]
+                out.write(f"| {name} | " + " | ".join(str(counts[s]) for s in STATUSES) + " |\n")
+            if self.warnings:
+                out.write("\n## Warnings\n\n" + "".join(f"- {w}\n" for w in self.warnings))
+            if self.planned_copies:
+                out.write("\n## Image copies needed\n\n")
+                out.write("".join(f"- `{c['src']}` -> `{c['dest']}`\n" for c in self.planned_copies))
+            out.write("\n## Changed, skipped and added items\n")
+            for entry in self.items():
+                where = f"{entry['namespace']}/{entry['name']}" if entry["namespace"] else entry["name"]
+                out.write(f"\n### {entry['status']}: {entry['resource']} {where}\n\n")
+                out.write("Actions: " + (", ".join(entry["actions"]) or "none") + "\n")
+                if entry["diff"]:
+                    out.write("\n```diff\n" + entry["diff"] + "```\n")
+
+    def close(self) -> None:
+        self._spool.close()
+        if os.path.exists(self._spool_path):
+            os.unlink(self._spool_path)
+
+
+class _replace:
+    """Write a text file next to its final path and rename it there only when complete."""
+
+    def __init__(self, path: str) -> None:
+        self._path = path
+
+    def __enter__(self):
+        folder = os.path.dirname(os.path.abspath(self._path))
+        handle, self._tmp = tempfile.mkstemp(dir=folder, prefix=".report-", suffix=".tmp")
+        self._out = os.fdopen(handle, "w", encoding="utf-8")
+        return self._out
+
+    def __exit__(self, exc_type, exc, tb) -> None:
+        self._out.close()
+        if exc_type is None:
+            os.chmod(self._tmp, 0o644)
+            os.replace(self._tmp, self._path)
+        else:
+            os.unlink(self._tmp)

@@ -1,0 +1,237 @@
+# -*- coding: utf-8 -*-
+# Copyright (c) openshift_migration.velero contributors
+# GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
+"""Run the backup and/or restore actions over every item of a Velero archive, streaming.
+
+Velero stores each item twice (plain folder and ``<version>-preferredversion``), usually one
+right after the other. The transform of an item depends only on its bytes and the contexts,
+so both copies come out identical; a small cache keyed by the item's bytes saves running the
+actions twice, and the index checks at the end that no two copies diverged.
+"""
+from __future__ import annotations
+
+import hashlib
+import json
+import time
+from collections import OrderedDict
+from dataclasses import dataclass, field
+from typing import BinaryIO, Callable, Collection
+
+from .archive import (VERSION_ENTRY, ArchiveError, ArchiveWriter, ItemPath, check_format_version, iter_entries,
+                      parse_item_path)
+from .actions.registry import BACKUP_ACTIONS, ITEM_BLOCK_ACTIONS, RESTORE_ACTIONS
+from .context import BackupContext, RestoreContext
+from .item_diff import item_diff
+from .item_index import OTHER_VERSION, PLAIN, PREFERRED, ItemIndex
+from .report import TransformReport
+from .resources import parse_resource
+from .runner import normalise_disabled, run_backup_item, run_restore_item
+
+# Kinds that backup actions name as additional items, for archives that hold none of them.
+_ADDITIONAL_KINDS = {
+    "securitycontextconstraints.security.openshift.io": ("security.openshift.io/v1", "SecurityContextConstraints"),
+    "imagestreamtags.image.openshift.io": ("image.openshift.io/v1", "ImageStreamTag"),
+}
+_CACHE_SIZE = 64
+_PROGRESS_EVERY = 10.0  # seconds between progress lines
+
+
+@dataclass
+class Outcome:
+    data: bytes | None  # None: the item is removed from the archive
+    status: str  # kept, changed or skipped
+    actions: list[str]
+    additional: list[dict]
+    gvk: str
+    diff: str = ""
+
+
+@dataclass
+class TransformSettings:
+    backup_ctx: BackupContext | None = None
+    restore_ctx: RestoreContext | None = None
+    disabled: Collection[str] = ()
+    with_diffs: bool = True
+    progress: Callable[[str], None] | None = None
+
+
+@dataclass
+class TransformStats:
+    entries_in: int = 0
+    entries_out: int = 0
+    format_version: str = ""
+    seconds: float = 0.0
+    seen_resources: dict[str, tuple[str, str]] = field(default_factory=dict)
+
+
+class ItemTransformer:
+    """Transforms one item copy; identical copies of one item share one run of the actions."""
+
+    def __init__(self, settings: TransformSettings) -> None:
+        self.settings = settings
+        self._cache: OrderedDict[tuple, Outcome] = OrderedDict()
+        self._disabled = normalise_disabled(settings.disabled)
+        self._phases_for: dict[str, tuple[bool, bool]] = {}
+
+    def _phases(self, resource: str) -> tuple[bool, bool]:
+        """Whether any enabled backup / restore action applies to ``resource``, so that items no
+        action touches (events, endpoints, ...) skip the runner's per-item work entirely."""
+        known = self._phases_for.get(resource)
+        if known is None:
+            target = parse_resource(resource)
+
+            def applies(actions) -> bool:
+                return any(action.name not in self._disabled
+                           and any(parse_resource(name) == target for name in action.applies_to)
+                           for action in actions)
+
+            known = (self.settings.backup_ctx is not None and applies(BACKUP_ACTIONS + ITEM_BLOCK_ACTIONS),
+                     self.settings.restore_ctx is not None and applies(RESTORE_ACTIONS))
+            self._phases_for[resource] = known
+        return known
+
+    def transform(self, path: ItemPath, raw: bytes) -> Outcome:
+        key = (path.key, raw)
+        outcome = self._cache.get(key)
+        if outcome is None:
+            outcome = self._run(path, raw)
+            self._cache[key] = outcome
+            if len(self._cache) > _CACHE_SIZE:
+                self._cache.popitem(last=False)
+        return outcome
+
+    def _run(self, path: ItemPath, raw: bytes) -> Outcome:
+        try:
+            original = json.loads(raw)
+        except ValueError as exc:
+            raise ArchiveError(f"item {path.render()} is not valid JSON: {exc}") from exc
+        if not isinstance(original, dict):
+            raise ArchiveError(f"item {path.render()} is not a JSON object")
+        return self.transform_object(path, original)
+
+    def transform_object(self, path: ItemPath, original: dict) -> Outcome:
+        settings = self.settings
+        item, actions, additional = original, [], []
+        backup_applies, restore_applies = self._phases(path.resource)
+        if backup_applies:
+            result = run_backup_item(item, settings.backup_ctx, resource=path.resource, disabled=settings.disabled)
+            item, actions, additional = result.item, list(result.actions), list(result.additional_items)
+            if result.skip:
+                return Outcome(None, "skipped", actions, additional, _gvk(original))
+        if restore_applies:
+            result = run_restore_item(item, settings.restore_ctx, item_from_backup=item,
+                                      resource=path.resource, disabled=settings.disabled)
+            actions += result.actions
+            if result.skip:
+                return Outcome(None, "skipped", actions, additional, _gvk(original))
+            item = result.item
+        if item == original:
+            return Outcome(None, "kept", actions, additional, _gvk(original))
+        data = json.dumps(item, separators=(",", ":"), sort_keys=True, ensure_ascii=False).encode("utf-8")
+        diff = item_diff(original, item, path.describe()) if settings.with_diffs else ""
+        return Outcome(data, "changed", actions, additional, _gvk(item), diff)
+
+
+def _gvk(item: dict) -> str:
+    return f"{item.get('apiVersion', '')}/{item.get('kind', '')}"
+
+
+def _variant(path: ItemPath) -> int:
+    if path.is_plain:
+        return PLAIN
+    return PREFERRED if path.is_preferred else OTHER_VERSION
+
+
+class ArchiveTransform:
+    """One pass over an archive: transform, write, count; then add the missing additional items."""
+
+    def __init__(self, settings: TransformSettings, report: TransformReport, index: ItemIndex) -> None:
+        self.settings = settings
+        self.report = report
+        self.index = index
+        self.items = ItemTransformer(settings)
+        self.stats = TransformStats()
+        self._wanted: list[dict] = []
+        self._last_progress = time.monotonic()
+
+    def run(self, source: BinaryIO, writer: ArchiveWriter, label: str, fetch: Callable | None) -> TransformStats:
+        started = time.monotonic()
+        for entry in iter_entries(source, label):
+            self.stats.entries_in += 1
+            if entry.name == VERSION_ENTRY:
+                self.stats.format_version = check_format_version(entry.data)
+                self._write(writer, entry.name, entry.data)
+                continue
+            path = parse_item_path(entry.name)
+            if path is None:
+                self._write(writer, entry.name, entry.data)  # anything Velero may add later is kept
+                continue
+            self._item(writer, path, entry.data)
+            self._maybe_progress()
+        if not self.stats.format_version:
+            raise ArchiveError(f"{label} has no {VERSION_ENTRY}: it is not a Velero backup archive")
+        self._add_additional_items(writer, fetch)
+        self._check_copies(label)
+        self.stats.seconds = time.monotonic() - started
+        return self.stats
+
+    def _write(self, writer: ArchiveWriter, name: str, data: bytes) -> None:
+        writer.add(name, data)
+        self.stats.entries_out += 1
+
+    def _item(self, writer: ArchiveWriter, path: ItemPath, raw: bytes, added: bool = False) -> None:
+        outcome = self.items.transform(path, raw)
+        kept = outcome.status != "skipped"
+        status = "added" if added and kept else outcome.status
+        data = raw if outcome.data is None else outcome.data
+        if kept:
+            self._write(writer, path.render(), data)
+        variant = _variant(path)
+        digest = hashlib.blake2b(data, digest_size=16).digest() if kept else b""
+        self.index.add(path.resource, path.namespace, path.name, variant, kept, digest, outcome.gvk)
+        if variant == PLAIN:
+            self.stats.seen_resources.setdefault(path.resource, tuple(outcome.gvk.rsplit("/", 1)))
+            self.report.record(path.resource, path.namespace, path.name, status, outcome.actions,
+                               outcome.diff)
+            for extra in outcome.additional:
+                if extra not in self._wanted:
+                    self._wanted.append(extra)
+
+    def _add_additional_items(self, writer: ArchiveWriter, fetch: Callable | None) -> None:
+        """Fetch what backup actions named as additional items and add those the archive lacks."""
+        done = 0
+        while done < len(self._wanted):
+            ref = self._wanted[done]
+            done += 1
+            group, resource = ref.get("group") or "", ref.get("resource") or ""
+            folder = f"{resource}.{group}" if group else resource
+            namespace, name = ref.get("namespace") or "", ref.get("name") or ""
+            if self.index.contains(folder, namespace, name):
+                continue
+            label = f"{folder} {namespace + '/' if namespace else ''}{name}"
+            api_kind = self.stats.seen_resources.get(folder) or _ADDITIONAL_KINDS.get(folder)
+            obj = fetch(api_kind[0], api_kind[1], name, namespace) if (fetch and api_kind) else None
+            if obj is None:
+                self.report.warn(f"additional item {label} is not in the archive and could not be read "
+                                 "from the source cluster; it is left out")
+                continue
+            version = str(obj.get("apiVersion", "")).rpartition("/")[2] or "v1"
+            for version_dir in ("", version + "-preferredversion"):
+                path = ItemPath(folder, version_dir, namespace, name)
+                self._item(writer, path, json.dumps(obj, separators=(",", ":"), sort_keys=True).encode(),
+                           added=True)
+
+    def _check_copies(self, label: str) -> None:
+        diverging = self.index.diverging_copies()
+        if diverging:
+            names = ", ".join(f"{r} {n + '/' if n else ''}{m}" for r, n, m in diverging)
+            raise ArchiveError(f"{label}: the plain and preferred-version copies of {names} differ after "
+                               "the transform; both copies must be identical for Velero to restore them")
+
+    def _maybe_progress(self) -> None:
+        now = time.monotonic()
+        if self.settings.progress and now - self._last_progress >= _PROGRESS_EVERY:
+            self._last_progress = now
+            totals = self.report.totals
+            self.settings.progress(f"{self.stats.entries_in} entries read; items so far: "
+                                   + ", ".join(f"{count} {status}" for status, count in totals.items()))

@@ -1,0 +1,224 @@
+# -*- coding: utf-8 -*-
+# Copyright (c) openshift_migration.velero contributors
+# GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
+"""One backup_transform run: read a backup, transform it, write a local archive and/or publish it.
+
+Everything is computed into a private staging folder first; outputs are written only when not
+in check mode, and only when their bytes differ from what is already there.
+"""
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import tempfile
+from dataclasses import dataclass, field
+from typing import Callable
+
+from .archive import ArchiveWriter
+from .context import BackupContext, ClusterFacts, ImageCopier, RestoreContext
+from .errors import MigrationError
+from .item_index import ItemIndex
+from .publish import (METADATA_FILE, PublishError, Staging, check_backup_name, existing_state, gzip_json,
+                      rename_backup_object, resource_list, stage_side_files, upload)
+from .report import TransformReport
+from .storage import BackupStore, StorageError, read_bytes
+from .transform import ArchiveTransform, TransformSettings
+
+PHASES = ("backup", "restore")
+
+
+@dataclass
+class JobSpec:
+    phases: list[str] = field(default_factory=lambda: list(PHASES))
+    src: str | None = None
+    store: BackupStore | None = None
+    backup_name: str | None = None
+    dest: str | None = None
+    new_backup_name: str | None = None
+    backup: dict | None = None
+    restore: dict | None = None
+    source_cluster: ClusterFacts | None = None
+    destination_cluster: ClusterFacts | None = None
+    disabled_actions: list[str] = field(default_factory=list)
+    backup_copier: ImageCopier | None = None
+    restore_copier: ImageCopier | None = None
+    registry_addresses: dict[str, str] | None = None
+    report: str | None = None
+    check_mode: bool = False
+    max_diff_items: int = 200
+    compresslevel: int = 3
+    progress: Callable[[str], None] | None = None
+
+
+def _validate(spec: JobSpec) -> None:
+    if not spec.phases or any(phase not in PHASES for phase in spec.phases):
+        raise MigrationError(f"phases must name backup and/or restore, not {spec.phases}")
+    if bool(spec.src) == bool(spec.backup_name):
+        raise MigrationError("give exactly one source: src (a local archive) or backup_name (in location)")
+    if spec.backup_name and spec.store is None:
+        raise MigrationError("backup_name needs a location to read the backup from")
+    if not spec.dest and not spec.new_backup_name:
+        raise MigrationError("give an output: dest (a local archive) and/or new_backup_name (in location)")
+    if spec.new_backup_name:
+        if spec.store is None:
+            raise MigrationError("new_backup_name needs a location to publish the new backup to")
+        check_backup_name(spec.new_backup_name)
+        if spec.new_backup_name == spec.backup_name:
+            raise PublishError("new_backup_name must differ from backup_name: the source backup is never modified")
+    if "backup" in spec.phases and spec.source_cluster is None:
+        raise MigrationError("the backup phase needs source_cluster (facts or connection options)")
+    if "restore" in spec.phases and spec.destination_cluster is None:
+        raise MigrationError("the restore phase needs destination_cluster (facts or connection options)")
+
+
+def _source_backup(spec: JobSpec) -> dict | None:
+    """The source backup's velero-backup.json, after checking that the backup exists."""
+    if not spec.backup_name:
+        return spec.backup
+    files = spec.store.list_files(spec.backup_name)
+    if METADATA_FILE not in files:
+        known = spec.store.list_backups()
+        hint = f"backups there: {', '.join(known[:20])}" if known else "the location holds no backups"
+        raise StorageError(f"backup {spec.backup_name} was not found in {spec.store.label} ({hint})")
+    if f"{spec.backup_name}.tar.gz" not in files:
+        raise StorageError(f"backup {spec.backup_name} in {spec.store.label} has no {spec.backup_name}.tar.gz")
+    try:
+        return json.loads(read_bytes(spec.store, spec.backup_name, METADATA_FILE))
+    except ValueError as exc:
+        raise StorageError(f"backups/{spec.backup_name}/{METADATA_FILE} is not JSON: {exc}") from exc
+
+
+def _copy_key(copy) -> tuple:
+    return (copy.src, copy.dest)
+
+
+def _planned(*contexts) -> list[dict]:
+    seen, planned = set(), []
+    for ctx in contexts:
+        for item in getattr(ctx, "planned_copies", []):
+            if _copy_key(item) not in seen:
+                seen.add(_copy_key(item))
+                planned.append({"src": item.src, "dest": item.dest, "tag": item.tag, "image": item.image})
+    return planned
+
+
+def _sha256(path: str) -> str:
+    digest = hashlib.sha256()
+    with open(path, "rb") as handle:
+        for chunk in iter(lambda: handle.read(1 << 20), b""):
+            digest.update(chunk)
+    return digest.hexdigest()
+
+
+def _write_dest(staged: str, dest: str, check_mode: bool) -> bool:
+    """Put the archive at dest through a temporary file and a rename; False when already equal."""
+    if os.path.exists(dest) and _sha256(dest) == _sha256(staged):
+        return False
+    if not check_mode:
+        folder = os.path.dirname(os.path.abspath(dest))
+        handle, partial = tempfile.mkstemp(dir=folder, prefix=".backup-transform-", suffix=".tmp")
+        try:
+            with os.fdopen(handle, "wb") as out, open(staged, "rb") as source:
+                for chunk in iter(lambda: source.read(1 << 20), b""):
+                    out.write(chunk)
+            os.replace(partial, dest)
+        except BaseException:
+            if os.path.exists(partial):
+                os.unlink(partial)
+            raise
+    return True
+
+
+def report_paths(report: str, name: str) -> tuple[str, str]:
+    """A folder gets <name>-transform.json/.md inside it; anything else is a path prefix."""
+    if report.endswith(os.sep) or os.path.isdir(report):
+        base = os.path.join(report, f"{name}-transform")
+    else:
+        base = report
+    return base + ".json", base + ".md"
+
+
+def run_job(spec: JobSpec) -> dict:
+    _validate(spec)
+    source_backup = _source_backup(spec)
+    old_name = spec.backup_name or (source_backup or {}).get("metadata", {}).get("name") or "backup"
+    new_backup = None
+    if spec.new_backup_name:
+        if source_backup is None:
+            raise PublishError("publishing a local archive needs the Velero Backup object in backup")
+        new_backup = rename_backup_object(source_backup, spec.new_backup_name)
+    backup_obj = spec.backup or source_backup or {"metadata": {"name": old_name}}
+    out_name = spec.new_backup_name or old_name
+    restore_obj = spec.restore or {"metadata": {"name": f"{out_name}-restore"}, "spec": {"backupName": out_name}}
+    backup_ctx = restore_ctx = None
+    if "backup" in spec.phases:
+        backup_ctx = BackupContext(backup_obj, spec.source_cluster, image_copier=spec.backup_copier,
+                                   registry_addresses=spec.registry_addresses)
+    if "restore" in spec.phases:
+        restore_ctx = RestoreContext(restore_obj, spec.destination_cluster, backup=new_backup or backup_obj,
+                                     image_copier=spec.restore_copier, registry_addresses=spec.registry_addresses)
+    settings = TransformSettings(backup_ctx, restore_ctx, spec.disabled_actions, progress=spec.progress)
+    report, index, staging = TransformReport(), ItemIndex(), Staging()
+    try:
+        return _run(spec, settings, report, index, staging, old_name, new_backup)
+    finally:
+        report.close()
+        index.close()
+        staging.close()
+
+
+def _run(spec, settings, report, index, staging, old_name, new_backup) -> dict:
+    archive_name = f"{spec.new_backup_name or old_name}.tar.gz"
+    fetch = None
+    if settings.backup_ctx is not None:
+        lookup = settings.backup_ctx.cluster.lookup
+        fetch = lambda api, kind, name, ns: lookup.get(api, kind, name, ns or None)  # noqa: E731
+    label = spec.src or f"backups/{spec.backup_name}/{spec.backup_name}.tar.gz in {spec.store.label}"
+    source = open(spec.src, "rb") if spec.src else spec.store.open(spec.backup_name, f"{spec.backup_name}.tar.gz")
+    with source, open(staging.path(archive_name), "wb") as out:
+        writer = ArchiveWriter(out, spec.compresslevel)
+        stats = ArchiveTransform(settings, report, index).run(source, writer, label, fetch)
+        writer.close()
+    report.planned_copies = _planned(settings.backup_ctx, settings.restore_ctx)
+    report.info = {"source": label, "phases": ", ".join(spec.phases), "format_version": stats.format_version,
+                   "entries_read": stats.entries_in, "entries_written": stats.entries_out}
+    result = {"changed": False, "archive": {"entries_read": stats.entries_in, "entries_written": stats.entries_out,
+                                            "format_version": stats.format_version,
+                                            "seconds": round(stats.seconds, 3),
+                                            "sha256": staging.digest(archive_name)}}
+    if spec.dest:
+        result["dest"] = spec.dest
+        result["changed"] |= _write_dest(staging.files[archive_name], spec.dest, spec.check_mode)
+    if spec.new_backup_name:
+        result["new_backup"] = _publish(spec, staging, index, report, old_name, new_backup)
+        result["changed"] |= result["new_backup"]["changed"]
+    if spec.report:
+        json_path, md_path = report_paths(spec.report, spec.new_backup_name or old_name)
+        report.info["new_backup"] = spec.new_backup_name or ""
+        if not spec.check_mode:
+            report.write_json(json_path)
+            report.write_markdown(md_path)
+        result["report_files"] = [json_path, md_path]
+    result["report"] = report.as_result(spec.max_diff_items)
+    return result
+
+
+def _publish(spec, staging, index, report, old_name, new_backup) -> dict:
+    new = spec.new_backup_name
+    staging.write(METADATA_FILE, json.dumps(new_backup, sort_keys=True, separators=(",", ":")).encode() + b"\n")
+    resources = resource_list(index.resource_list())
+    if spec.backup_name:
+        stage_side_files(spec.store, old_name, new, staging, resources)
+    else:
+        staging.write(f"{new}-resource-list.json.gz", gzip_json(resources))
+    state = existing_state(spec.store, new, staging)
+    if state == "different":
+        raise PublishError(f"backup {new} already exists in {spec.store.label} with different content; "
+                           "choose another new_backup_name or delete backups/" + new + " first")
+    if state == "partial":
+        report.warn(f"backups/{new} held files without {METADATA_FILE} (an interrupted publish); they are replaced")
+    changed = state != "identical"
+    if changed and not spec.check_mode:
+        upload(spec.store, new, staging)
+    return {"name": new, "location": spec.store.label, "changed": changed, "files": sorted(staging.files)}
