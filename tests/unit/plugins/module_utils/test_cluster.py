@@ -66,6 +66,19 @@ def test_registry_is_empty_when_the_imagestream_repository_has_no_host():
     assert discover_registry_hostname(lookup) == ""
 
 
+def test_registry_falls_back_when_the_imagestream_repository_is_empty():
+    """§3.2 step 3: empty status.dockerImageRepository -> version-based fallback."""
+    lookup = SnapshotLookup([_stream(""), _apiserver_config("reg.internal:5000")], V127)
+    assert discover_registry_hostname(lookup) == "reg.internal:5000"
+
+
+def test_registry_config_that_is_not_json_fails():
+    """§3.2 step 3: config.yaml parsed as JSON; parse error -> error."""
+    config = obj("v1", "ConfigMap", "config", "openshift-apiserver", data={"config.yaml": "imagePolicyConfig: {"})
+    with pytest.raises(MigrationError):
+        discover_registry_hostname(SnapshotLookup([config], V127))
+
+
 def test_registry_on_ocp3_is_the_docker_registry_service():
     """§3.2 step 3 (1.7-1.11): '<clusterIP>:<ports[0].port>' of default/docker-registry."""
     service = obj("v1", "Service", "docker-registry", "default",

@@ -1,6 +1,7 @@
 """Restore-hook and pod-volume detection (plugin-spec §3.8, §3.9; test-cases §5)."""
 
 import pytest
+from ansible_collections.openshift_migration.velero.plugins.module_utils.errors import MigrationError
 from ansible_collections.openshift_migration.velero.plugins.module_utils.hooks import (
     pod_has_restore_hooks,
     pod_has_volumes_to_back_up,
@@ -64,14 +65,29 @@ def test_hook_namespace_filter_uses_glob_matching():
     assert restore_has_restore_hooks(_restore(hook), "ns-10", {}) is False
 
 
-@pytest.mark.parametrize(
-    "included, excluded, expected",
-    [(["pods"], [], True), (["*"], [], True), (["pod"], [], False), ([], ["pods"], False), (["deployments"], [], False)],
-)
-def test_hook_resource_filter_matches_the_literal_pods(included, excluded, expected):
-    """§3.8 step 3: resources matched against the string "pods", not normalised (§7 #22)."""
-    hook = {"includedResources": included, "excludedResources": excluded, "postHooks": POST_HOOK}
-    assert restore_has_restore_hooks(_restore(hook), "ns-1", {}) is expected
+@pytest.mark.parametrize("included", [["pods"], ["*"], ["p*"], []])
+def test_hook_resource_filter_includes_pods(included):
+    """§3.8 step 3: the string "pods" matched against includedResources (empty or * = all)."""
+    hook = {"includedResources": included, "postHooks": POST_HOOK}
+    assert restore_has_restore_hooks(_restore(hook), "ns-1", {}) is True
+
+
+def test_hook_for_other_resources_does_not_apply():
+    """§3.8 step 3: includedResources without pods."""
+    hook = {"includedResources": ["deployments"], "postHooks": POST_HOOK}
+    assert restore_has_restore_hooks(_restore(hook), "ns-1", {}) is False
+
+
+def test_hook_excluding_pods_does_not_apply():
+    """§3.8 step 3: excludedResources ["pods"] excludes pods."""
+    hook = {"excludedResources": ["pods"], "postHooks": POST_HOOK}
+    assert restore_has_restore_hooks(_restore(hook), "ns-1", {}) is False
+
+
+def test_hook_resource_names_are_not_normalised():
+    """§3.8 step 3 / §7 #22: a hook listing "pod" (singular) does not match."""
+    hook = {"includedResources": ["pod"], "postHooks": POST_HOOK}
+    assert restore_has_restore_hooks(_restore(hook), "ns-1", {}) is False
 
 
 def test_hook_label_selector_match_labels_and_expressions():
@@ -101,6 +117,13 @@ def test_hook_label_selector_operators(operator, values, labels, expected):
         expr["values"] = values
     hook = {"labelSelector": {"matchExpressions": [expr]}, "postHooks": POST_HOOK}
     assert restore_has_restore_hooks(_restore(hook), "ns-1", labels) is expected
+
+
+def test_invalid_label_selector_operator_is_an_error():
+    """§3.8 step 2: selector conversion error -> error."""
+    hook = {"labelSelector": {"matchExpressions": [{"key": "a", "operator": "Bogus"}]}, "postHooks": POST_HOOK}
+    with pytest.raises((ValueError, MigrationError)):
+        restore_has_restore_hooks(_restore(hook), "ns-1", {})
 
 
 def test_empty_label_selector_matches_everything():

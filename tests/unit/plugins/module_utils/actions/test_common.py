@@ -81,9 +81,9 @@ def test_empty_registry_hostname_is_stamped_as_empty_string():
 @pytest.mark.parametrize("api_version, kind", STAMPED)
 def test_common_actions_apply_to_every_workload_kind(api_version, kind):
     """§4.1 AppliesTo incl. group aliases (extensions) and singular replicationcontroller."""
-    item = obj(api_version, kind, "x", "app", spec={})
-    assert COMMON_BACKUP in backup(item).actions
-    assert BACKUP_VERSION in ann(backup(obj(api_version, kind, "x", "app", spec={})).item)
+    result = backup(obj(api_version, kind, "x", "app", spec={}))
+    assert COMMON_BACKUP in result.actions
+    assert BACKUP_VERSION in ann(result.item)
     assert COMMON_RESTORE in restore(obj(api_version, kind, "x", "app", spec={})).actions
 
 

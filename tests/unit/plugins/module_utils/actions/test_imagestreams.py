@@ -44,8 +44,9 @@ def _pairs(copies):
 
 # --- §4.28 backup ---------------------------------------------------------------------------
 
-def test_backup_outside_migration_leaves_stream_unchanged():
-    """§4.28 step 2 (OADP mode, in-process registry not implemented): unchanged, no copy."""
+def test_backup_outside_migration_leaves_stream_unchanged(monkeypatch):
+    """§4.28 step 2 (OADP mode, in-process registry not implemented): unchanged, no copy, env ignored."""
+    monkeypatch.setenv("OPENSHIFT_IMAGESTREAM_BACKUP", "true")
     copier = FakeCopier()
     result = backup(_stream(), backup_ctx(backup_cr(), image_copier=copier))
     assert copier.calls == []
@@ -149,8 +150,9 @@ def _backed_up(**extra):
     return _stream(anns)
 
 
-def test_restore_outside_migration_restores_stream_without_backup():
-    """§4.29 + §7 #18 (intended): not skipped, unchanged, no Velero Backup needed."""
+def test_restore_outside_migration_restores_stream_without_backup(monkeypatch):
+    """§4.29 + §7 #18 (intended): not skipped, unchanged, no Velero Backup needed, env ignored."""
+    monkeypatch.setenv("OPENSHIFT_IMAGESTREAM_BACKUP", "true")
     copier = FakeCopier()
     result = restore(_backed_up(), restore_ctx(restore_cr(), image_copier=copier))
     assert result.skip is False

@@ -81,6 +81,13 @@ def test_restore_keeps_owned_pod_matched_by_restore_hook_spec():
     assert restore(_pod(), restore_ctx(restore_cr(hooks=hooks)), item_from_backup=source).skip is False
 
 
+def test_restore_hook_spec_error_is_an_action_error():
+    """§4.14 step 5: PodHasRestoreHooks error -> action error."""
+    hook = {"labelSelector": {"matchExpressions": [{"key": "a", "operator": "Bogus"}]}, "postHooks": [{"exec": {}}]}
+    with pytest.raises(ActionError, match="07-pod-restore-plugin"):
+        restore(_pod(), restore_ctx(restore_cr(hooks={"resources": [hook]})))
+
+
 def test_restore_removes_node_selector_and_swaps_images():
     """§4.14 steps 2 and 10: nodeSelector removed; containers + initContainers swapped with mapping."""
     item = _pod(nodeSelector={"zone": "a"}, init_images=(f"{OLD_REG}/app/init:1",))

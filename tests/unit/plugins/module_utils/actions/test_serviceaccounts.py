@@ -46,6 +46,14 @@ def test_backup_leaves_the_service_account_unchanged():
     assert result.item["metadata"] == {"name": "builder", "namespace": "app"}
 
 
+def test_backup_user_entry_forms():
+    """§4.3 step 2: '<x>:serviceaccount:<ns>:' (empty SA) skipped; parts beyond the 4th ignored."""
+    cluster = [_scc("empty-sa", users=["system:serviceaccount:app:"]),
+               _scc("extra", users=["system:serviceaccount:app:builder:extra"]),
+               _scc("empty-ns", users=["system:serviceaccount::builder"]), _sa("builder")]
+    assert backup(_sa(), backup_ctx(objects=cluster)).additional_items == [_scc_id("extra")]
+
+
 def test_backup_first_user_component_is_not_checked():
     """§4.3: only 'x:serviceaccount:<ns>[:<sa>]' is recognised; the first part is free."""
     cluster = [_scc("odd", users=["anything:serviceaccount:app:builder"]), _sa("builder")]
