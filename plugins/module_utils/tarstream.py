@@ -14,6 +14,8 @@ import struct
 import zlib
 from typing import BinaryIO, Callable, Iterator, NamedTuple
 
+from .errors import MigrationError
+
 BLOCK = 512
 CHUNK = 1 << 20
 _GZIP_MAGIC = b"\x1f\x8b"
@@ -23,7 +25,7 @@ _REGULAR = (b"0", b"\0", b"7")
 FIXED_MTIME = b"%011o\0" % 0
 
 
-class ArchiveError(Exception):
+class ArchiveError(MigrationError):
     """The archive cannot be read or written as a Velero backup archive."""
 
 

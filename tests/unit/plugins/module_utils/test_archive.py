@@ -1,0 +1,133 @@
+"""The streaming archive codec: Velero item paths, reading, writing, and every kind of bad input."""
+import gzip
+import io
+import tarfile
+
+import pytest
+
+from ansible_collections.openshift_migration.velero.plugins.module_utils.archive import (
+    ArchiveError,
+    ArchiveWriter,
+    ItemPath,
+    check_format_version,
+    iter_entries,
+    parse_item_path,
+)
+
+from .backup_archives import tar_bytes
+
+LONG = "resources/deployments.apps/v1-preferredversion/namespaces/" + "n" * 60 + "/" + "w" * 120 + ".json"
+
+
+def entries_of(data: bytes) -> list[tuple[str, bytes]]:
+    return [(entry.name, entry.data) for entry in iter_entries(io.BytesIO(data))]
+
+
+@pytest.mark.parametrize("path, expected", [
+    ("resources/pods/namespaces/app/web-1.json", ItemPath("pods", "", "app", "web-1")),
+    ("resources/deployments.apps/v1-preferredversion/namespaces/app/web.json",
+     ItemPath("deployments.apps", "v1-preferredversion", "app", "web")),
+    ("resources/persistentvolumes/cluster/pv-1.json", ItemPath("persistentvolumes", "", "", "pv-1")),
+    ("resources/hpa.autoscaling/v2beta1/namespaces/app/h.json", ItemPath("hpa.autoscaling", "v2beta1", "app", "h")),
+    ("metadata/version", None),
+    ("resources/pods/namespaces/app/web-1.yaml", None),
+])
+def test_parse_item_path(path, expected):
+    parsed = parse_item_path(path)
+    assert parsed == expected
+    if parsed:
+        assert parsed.render() == path
+
+
+def test_item_path_variants():
+    plain = ItemPath("pods", "", "app", "web")
+    preferred = ItemPath("pods", "v1-preferredversion", "app", "web")
+    other = ItemPath("pods", "v1beta1", "app", "web")
+    assert (plain.is_plain, preferred.is_preferred, other.is_plain, other.is_preferred) == (True, True, False, False)
+    assert plain.key == preferred.key
+    assert ItemPath("persistentvolumes", "", "", "pv").describe() == "persistentvolumes pv"
+
+
+def test_format_version():
+    assert check_format_version(b"1.1.0\n") == "1.1.0"
+    with pytest.raises(ArchiveError, match="unknown backup format version '2.0.0'"):
+        check_format_version(b"2.0.0\n")
+
+
+def test_reads_ustar_pax_and_gnu_long_names_and_skips_directories():
+    raw = io.BytesIO()
+    with tarfile.open(fileobj=raw, mode="w", format=tarfile.GNU_FORMAT) as tar:
+        folder = tarfile.TarInfo("resources/")
+        folder.type = tarfile.DIRTYPE
+        tar.addfile(folder)
+        for name, data in (("metadata/version", b"1.1.0\n"), (LONG, b"{}")):
+            info = tarfile.TarInfo(name)
+            info.size = len(data)
+            tar.addfile(info, io.BytesIO(data))
+    expected = [("metadata/version", b"1.1.0\n"), (LONG, b"{}")]
+    assert entries_of(gzip.compress(raw.getvalue())) == expected
+    assert entries_of(gzip.compress(tar_bytes(expected))) == expected  # PAX long name
+
+
+def test_reads_empty_files_and_entries_of_exact_block_size():
+    expected = [("a", b""), ("b", b"x" * 512), ("c", b"y" * 1025)]
+    assert entries_of(gzip.compress(tar_bytes(expected))) == expected
+
+
+def test_reads_multi_member_gzip_with_trailing_padding():
+    tar = tar_bytes([("a", b"1"), ("b", b"2")])
+    data = gzip.compress(tar[:1024]) + gzip.compress(tar[1024:]) + bytes(100)
+    assert entries_of(data) == [("a", b"1"), ("b", b"2")]
+
+
+def write(entries, level=3) -> bytes:
+    out = io.BytesIO()
+    writer = ArchiveWriter(out, level)
+    for name, data in entries:
+        writer.add(name, data)
+    writer.close()
+    return out.getvalue()
+
+
+def test_writer_output_is_what_velero_extracts():
+    entries = [("metadata/version", b"1.1.0\n"), (LONG, b'{"a":1}'), ("resources/pods/cluster/x.json", b"x" * 700)]
+    data = write(entries)
+    with tarfile.open(fileobj=io.BytesIO(data), mode="r:gz") as tar:
+        members = tar.getmembers()
+        assert [m.name for m in members] == [name for name, _ in entries]
+        assert all(m.isreg() and m.mode == 0o755 for m in members)
+        assert [tar.extractfile(m).read() for m in members] == [body for _, body in entries]
+    assert entries_of(data) == entries
+
+
+def test_writer_is_reproducible():
+    entries = [("metadata/version", b"1.1.0\n"), ("resources/pods/namespaces/a/b.json", b"{}")]
+    first, second = write(entries), write(entries)
+    assert first == second
+    assert first[4:8] == b"\0\0\0\0"  # gzip mtime
+    assert write(entries, level=1) != write(entries + [("c", b"")], level=1)
+
+
+@pytest.mark.parametrize("data, message", [
+    (b"", "empty, not a gzip file"),
+    (b"PK\x03\x04 a zip file", "not a gzip file"),
+    (gzip.compress(tar_bytes([("a", b"1" * 5000)]))[:-30], "truncated"),
+    (gzip.compress(b"this is not a tar archive at all" * 40), "not a valid tar archive"),
+    (gzip.compress(tar_bytes([("a", b"1" * 5000)])[:2048]), "truncated"),
+    (gzip.compress(tar_bytes([("a", b"1")]))[:10] + b"\xff" * 40, "corrupt"),
+])
+def test_bad_archives_raise_one_clear_error(data, message):
+    with pytest.raises(ArchiveError, match=message):
+        entries_of(data)
+
+
+def test_rejects_links_and_paths_outside_the_archive():
+    raw = io.BytesIO()
+    with tarfile.open(fileobj=raw, mode="w") as tar:
+        link = tarfile.TarInfo("resources/pods/cluster/x.json")
+        link.type, link.linkname = tarfile.SYMTYPE, "/etc/passwd"
+        tar.addfile(link)
+    with pytest.raises(ArchiveError, match="not a regular file"):
+        entries_of(gzip.compress(raw.getvalue()))
+    with pytest.raises(ArchiveError, match="points outside the archive"):
+        entries_of(gzip.compress(tar_bytes([("../evil.json", b"{}")])))
