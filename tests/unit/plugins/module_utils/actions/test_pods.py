@@ -114,6 +114,12 @@ def test_restore_disconnected_label_is_a_valid_label_value():
     assert len(value) == 63 and value.startswith("r" * 57)
 
 
+def test_restore_disconnects_dc_pod_with_restore_hooks():
+    """§4.14 step 8: dm-fix pod with a hook annotation (no volumes) -> disconnected."""
+    item = _pod({DM_FIX: "true", HOOK: "echo"}, labels=DC_LABELS, volumes=[CM])
+    assert labels(restore(item, restore_ctx(restore_cr("r2"))).item) == {"app": "web", DISCONNECTED: "r2"}
+
+
 def test_restore_keeps_dc_labels_of_dm_fix_pod_without_volumes_or_hooks():
     """§4.14 step 8: dm-fix pod -> disconnect = hooks or volumes."""
     result = restore(_pod({DM_FIX: "true"}, labels=DC_LABELS, volumes=[CM]), restore_ctx(restore_cr()))

@@ -2,12 +2,15 @@
 
 import pytest
 
+from ansible_collections.openshift_migration.velero.plugins.module_utils import runner
+from ansible_collections.openshift_migration.velero.plugins.module_utils.actions.base import Action, ActionResult
 from ansible_collections.openshift_migration.velero.plugins.module_utils.actions.common import APPLIES_TO
 from ansible_collections.openshift_migration.velero.plugins.module_utils.actions.registry import (
     BACKUP_ACTIONS,
     ITEM_BLOCK_ACTIONS,
     RESTORE_ACTIONS,
 )
+from tests.unit.builders import obj, restore_ctx
 
 COMMON = (
     "pods", "imagestreams", "imagestreams.image.openshift.io", "imagestreamtags",
@@ -98,3 +101,36 @@ def test_actions_run_in_lexicographic_name_order(actions):
 def test_common_applies_to_is_the_spec_list_in_order():
     """§4.1 AppliesTo, singular replicationcontroller included."""
     assert tuple(APPLIES_TO) == COMMON
+
+
+def test_restore_chain_stops_at_the_first_skip(monkeypatch):
+    """§1.1: when an action returns SkipRestore, Velero runs no further action on the item."""
+    def skipper(item, ctx):
+        return ActionResult(item, skip=True)
+
+    def marker(item, ctx):
+        item["marked"] = True
+        return ActionResult(item)
+
+    chain = [Action("openshift.io/a", ("routes",), skipper), Action("openshift.io/b", ("routes",), marker)]
+    monkeypatch.setattr(runner, "RESTORE_ACTIONS", chain)
+    result = runner.run_restore_item(obj("route.openshift.io/v1", "Route", "r", "app"), restore_ctx())
+    assert (result.skip, result.actions) == (True, ["openshift.io/a"])
+    assert "marked" not in result.item
+
+
+def test_actions_are_chained_in_order(monkeypatch):
+    """§1.1: the output item of one action is the input of the next."""
+    def first(item, ctx):
+        item["seen"] = ["a"]
+        return ActionResult(item)
+
+    def second(item, ctx):
+        item["seen"].append("b")
+        return ActionResult(item)
+
+    chain = [Action("openshift.io/a", ("routes",), first), Action("openshift.io/b", ("routes",), second)]
+    monkeypatch.setattr(runner, "RESTORE_ACTIONS", chain)
+    result = runner.run_restore_item(obj("route.openshift.io/v1", "Route", "r", "app"), restore_ctx())
+    assert result.item["seen"] == ["a", "b"]
+    assert result.actions == ["openshift.io/a", "openshift.io/b"]
