@@ -66,6 +66,10 @@ def _validate(spec: JobSpec) -> None:
         check_backup_name(spec.new_backup_name)
         if spec.new_backup_name == spec.backup_name:
             raise PublishError("new_backup_name must differ from backup_name: the source backup is never modified")
+    if spec.report and not spec.report.endswith(os.sep) and not os.path.isdir(spec.report):
+        parent = os.path.dirname(os.path.abspath(spec.report))
+        if not os.path.isdir(parent):
+            raise MigrationError(f"report: folder {parent} does not exist")
     if "backup" in spec.phases and spec.source_cluster is None:
         raise MigrationError("the backup phase needs source_cluster (facts or connection options)")
     if "restore" in spec.phases and spec.destination_cluster is None:
@@ -197,6 +201,7 @@ def _run(spec, settings, report, index, staging, old_name, new_backup) -> dict:
         json_path, md_path = report_paths(spec.report, spec.new_backup_name or old_name)
         report.info["new_backup"] = spec.new_backup_name or ""
         if not spec.check_mode:
+            os.makedirs(os.path.dirname(os.path.abspath(json_path)), exist_ok=True)
             report.write_json(json_path)
             report.write_markdown(md_path)
         result["report_files"] = [json_path, md_path]
