@@ -2,8 +2,9 @@
 
 * Credentials reach skopeo through private temporary files (auth.json, certificate folders),
   never through its command line; the files are removed when the run ends.
-* Copies run in parallel, except that copies writing the same destination tag run one after
-  the other in plan order (oldest first, so the newest image ends up on the tag).
+* Copies run in parallel, one worker per destination repository: the copies of a repository
+  run one after the other in plan order (oldest first, so the newest image ends up on the
+  tag; pushes racing into one repository also make docker-registry fail).
 * An image already at the destination with the expected digest is reported ``present`` and
   not copied again, which makes a second run a no-op.
 * Each copy is retried with exponential backoff; a failure does not stop the other copies.
@@ -82,6 +83,12 @@ def _repository(reference: str) -> str:
     name = reference.split("@", 1)[0]
     head, slash, last = name.rpartition("/")
     return f"{head}{slash}{last.split(':', 1)[0]}"
+
+
+def _tag_of(reference: str) -> str:
+    """Tag of ``docker://host/ns/name:tag`` ("" when it has none)."""
+    last = reference.split("@", 1)[0].rpartition("/")[2]
+    return last.partition(":")[2]
 
 
 def _skopeo_message(stderr: str) -> str:
@@ -168,11 +175,11 @@ class CopyEngine:
             self._src = _Side(self.src_auth, {registry_host(c.src) for c in copies}, workdir, "src")
             self._dest = _Side(self.dest_auth, {registry_host(c.dest) for c in copies}, workdir,
                                "dest")
-            groups: dict[tuple[str, str], list[int]] = {}
+            # One worker per destination repository: copies of a tag must run in plan order,
+            # and docker-registry answers 500 when pushes into one repository race.
+            groups: dict[str, list[int]] = {}
             for index, item in enumerate(copies):
-                # By-digest copies move no tag, so only identical ones need to wait for each other.
-                key = (item.dest, item.image if item.by_digest_only else "")
-                groups.setdefault(key, []).append(index)
+                groups.setdefault(_repository(item.dest), []).append(index)
             with ThreadPoolExecutor(max_workers=self.parallel) as pool:
                 futures = [pool.submit(self._run_group, copies, indices, results, workdir, dry_run)
                            for indices in groups.values()]
@@ -190,11 +197,17 @@ class CopyEngine:
 
     def _run_group(self, copies: list[ImageCopy], indices: list[int],
                    results: list[CopyResult | None], workdir: str, dry_run: bool) -> None:
-        tag_moved = False  # an earlier copy of this group re-pointed the destination tag
-        for position, index in enumerate(indices):
+        """Copy the images of one destination repository, one after the other in plan order."""
+        last_of_tag = {copies[index].dest: index for index in indices}
+        tags = self._destination_tags(_repository(copies[indices[0]].dest))
+        moved: set[str] = set()  # tags an earlier copy of this run re-pointed
+        for index in indices:
             item = copies[index]
-            is_last = position == len(indices) - 1
-            found, check_error = (None, "") if tag_moved else self._present(item, is_last)
+            if not item.by_digest_only and (item.dest in moved or (
+                    tags is not None and _tag_of(item.dest) not in tags)):
+                found, check_error = None, ""
+            else:
+                found, check_error = self._present(item, last_of_tag[item.dest] == index)
             if found:
                 result = CopyResult(item, PRESENT, digest=found)
             elif dry_run:
@@ -203,11 +216,31 @@ class CopyEngine:
             else:
                 result = self._copy_with_retries(item, workdir)
             if result.status in (COPIED, SKIPPED) and not item.by_digest_only:
-                tag_moved = True
+                moved.add(item.dest)
             results[index] = result
             if self.progress is not None:
                 with self._lock:
                     self.progress(result)
+
+    def _destination_tags(self, repository: str) -> set[str] | None:
+        """Tags of a destination repository (empty when it does not exist), None when unknown.
+
+        One listing per repository spares an inspection per image when the tag is missing,
+        which is every image of a first run.
+        """
+        _src, dest = self._sides()
+        command = [self.skopeo, "list-tags", *dest.options(), repository]
+        try:
+            result = subprocess.run(command, capture_output=True, text=True,
+                                    timeout=self.timeout, check=False)
+        except subprocess.TimeoutExpired:
+            return None
+        if result.returncode == 0:
+            try:
+                return set(json.loads(result.stdout).get("Tags") or [])
+            except ValueError:
+                return None
+        return set() if ABSENT.search(_skopeo_message(result.stderr)) else None
 
     @staticmethod
     def _expected_digest(item: ImageCopy) -> str:
