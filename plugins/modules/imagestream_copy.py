@@ -10,7 +10,7 @@ module: imagestream_copy
 short_description: Copy the images of OpenShift ImageStreams between registries
 version_added: "0.1.0"
 author:
-  - openshift_migration.velero maintainers
+  - openshift_migration.velero maintainers (@openshift_migration)
 description:
   - Copies the images that ImageStreams hold in a cluster's internal registry, with C(skopeo),
     in parallel.
@@ -167,8 +167,10 @@ notes:
     reported with status V(skipped); nothing is written.
 attributes:
   check_mode:
+    description: Can run in check mode and return the changed status prediction without modifying the target.
     support: full
   diff_mode:
+    description: Will return details on what has changed (or possibly needs changing in check mode), when in diff mode.
     support: none
 """
 

@@ -157,7 +157,7 @@ class Registry:
 def _pid_alive(pid: int) -> bool:
     try:
         # Reap our own child if it has exited, so a zombie does not count as running.
-        done, _ = os.waitpid(pid, os.WNOHANG)
+        done = os.waitpid(pid, os.WNOHANG)[0]
         if done == pid:
             return False
     except ChildProcessError:
@@ -308,7 +308,7 @@ def _status(state_dir: Path) -> int:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser = argparse.ArgumentParser(description=__doc__.split("\n", maxsplit=1)[0])
     parser.add_argument("command", choices=["start", "stop", "status"])
     parser.add_argument("--state", required=True, type=Path, help="directory for the lab state")
     parser.add_argument("--base-port", type=int, help="ports base, base+1, base+2 (default: free ports)")
