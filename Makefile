@@ -12,8 +12,10 @@ BIN := $(VENV)/bin
 BUILD := $(CURDIR)/.build
 # pytest and ansible-playbook see the working tree through this symlinked collections root.
 COLLECTIONS := $(BUILD)/collections
-# ansible-test refuses symlinks, so sanity runs on a copy.
-SANITY_ROOT := $(BUILD)/sanity/ansible_collections/openshift_migration/velero
+# ansible-test refuses symlinks, and inside this git tree it sees only tracked files of the
+# checkout itself, so sanity runs on a copy outside the repository.
+SANITY_BASE := $(CACHE)/sanity-$(shell echo $(CURDIR) | sha256sum | cut -c1-8)
+SANITY_ROOT := $(SANITY_BASE)/ansible_collections/openshift_migration/velero
 SITE_COLLECTIONS = $(shell $(BIN)/python -c 'import sysconfig; print(sysconfig.get_paths()["purelib"])')
 
 # Debian packages the tests and the lab need (bindep.txt holds the run-time ones).
@@ -57,13 +59,15 @@ lint: venv
 	$(BIN)/antsibull-changelog lint
 
 sanity: collection
-	@mkdir -p $(SANITY_ROOT) $(BUILD)/sanity/ansible_collections/kubernetes
+	@mkdir -p $(SANITY_ROOT) $(SANITY_BASE)/ansible_collections/kubernetes
 	rsync -a --delete --exclude .git --exclude .build --exclude tests/output --exclude tests/lab/state \
 	  --exclude .ruff_cache --exclude .pytest_cache --exclude __pycache__ ./ $(SANITY_ROOT)/
-	rm -rf $(BUILD)/sanity/ansible_collections/kubernetes/core
-	cp -a $(SITE_COLLECTIONS)/ansible_collections/kubernetes/core $(BUILD)/sanity/ansible_collections/kubernetes/core
-	cd $(SANITY_ROOT) && PATH=$(BIN):$$PATH ansible-test sanity --local --python 3.11 --color no \
-	  --skip-test pylint --skip-test validate-modules $(SANITY_ARGS)
+	rm -rf $(SANITY_BASE)/ansible_collections/kubernetes/core
+	cp -a $(SITE_COLLECTIONS)/ansible_collections/kubernetes/core $(SANITY_BASE)/ansible_collections/kubernetes/core
+	@for version in 24.2 25.1 25.2 25.3; do \
+	  cache=$(HOME)/.ansible/test/cache/get_pip_$${version//./_}.py; \
+	  [ -f $$cache ] || { mkdir -p $$(dirname $$cache); cp tests/sanity/get_pip_offline.py $$cache; }; done
+	cd $(SANITY_ROOT) && PATH=$(BIN):$$PATH ansible-test sanity --local --python 3.11 --color no $(SANITY_ARGS)
 
 units: collection
 	cd $(COLLECTIONS)/ansible_collections/openshift_migration/velero && \

@@ -45,7 +45,7 @@ def discover_registry_hostname(lookup: Lookup, server_version: str | None = None
         if repository:
             return registry_of(repository)
     version = server_version or discover_server_version(lookup)
-    major, _, minor_text = version.partition(".")
+    major, minor_text = version.partition(".")[::2]
     minor = int(minor_text)
     if major != "1":
         raise DiscoveryError(f"server version {version} not supported. Must be 1.x")

@@ -9,8 +9,8 @@ from .labels import selector_matches
 from .objects import annotation, dig, has_annotation
 
 _BRACES = re.compile(r"\{([^{}]*)\}")
-# Pod resource names a hook may list; Velero resolves them all to "pods".
-_POD_RESOURCE_NAMES = ("pods", "pod", "po")
+# Names a hook may give pods by; Velero resolves them all to "pods" (the plugin compares literally).
+_POD_ALIASES = ("pod", "po", "pods.", "pod.")
 
 
 def _expand_braces(pattern: str) -> list[str]:
@@ -23,6 +23,10 @@ def _expand_braces(pattern: str) -> list[str]:
 
 def glob_matches(pattern: str, value: str) -> bool:
     return any(fnmatch.fnmatchcase(value, expanded) for expanded in _expand_braces(pattern))
+
+
+def _pod_resource_patterns(patterns: list | None) -> list[str]:
+    return ["pods" if str(pattern) in _POD_ALIASES else str(pattern) for pattern in patterns or []]
 
 
 def includes_excludes_match(includes: list | None, excludes: list | None, value: str) -> bool:
@@ -44,8 +48,8 @@ def restore_has_restore_hooks(restore: dict | None, namespace: str, labels: dict
             continue
         if not includes_excludes_match(hook.get("includedNamespaces"), hook.get("excludedNamespaces"), namespace):
             continue
-        if not any(includes_excludes_match(hook.get("includedResources"), hook.get("excludedResources"), name)
-                   for name in _POD_RESOURCE_NAMES):
+        if not includes_excludes_match(_pod_resource_patterns(hook.get("includedResources")),
+                                       _pod_resource_patterns(hook.get("excludedResources")), "pods"):
             continue
         selector = hook.get("labelSelector")
         if selector is not None and not selector_matches(selector, labels):

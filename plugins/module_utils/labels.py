@@ -71,6 +71,6 @@ def parse_equality_selector(text: str | None) -> dict[str, str]:
         return {}
     result = {}
     for part in text.split(","):
-        key, _, value = part.partition("=")
+        key, value = part.partition("=")[::2]
         result[key.strip()] = value.strip().lstrip("=")
     return result

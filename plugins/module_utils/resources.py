@@ -52,7 +52,7 @@ _KNOWN: dict[str, tuple[str, str]] = {
     "NonAdminBackupStorageLocation": ("nonadminbackupstoragelocations", "oadp.openshift.io"),
 }
 _PLURAL_OF = {kind: plural for kind, (plural, _group) in _KNOWN.items()}
-_BARE_GROUP = {plural: group for plural, group in _KNOWN.values()}
+_BARE_GROUP = dict(_KNOWN.values())
 _SINGULAR = {kind.lower(): plural for kind, plural in _PLURAL_OF.items()}
 
 
@@ -69,19 +69,19 @@ def plural(kind: str) -> str:
 
 def split_api_version(api_version: str) -> tuple[str, str]:
     """("group", "version"); the core group is ""."""
-    group, _, version = api_version.rpartition("/")
+    group, version = api_version.rpartition("/")[::2]
     return group, version
 
 
 def group_resource_of(item: dict) -> GroupResource:
     """The group-resource of an object from its apiVersion and kind."""
-    group, _version = split_api_version(str(item.get("apiVersion") or ""))
+    group = split_api_version(str(item.get("apiVersion") or ""))[0]
     return GroupResource(group, plural(str(item.get("kind") or "")))
 
 
 def parse_resource(name: str) -> GroupResource:
     """Resolve "resource[.group]" the way discovery would: plural, and a bare name to its group."""
-    resource, _, group = name.partition(".")
+    resource, group = name.partition(".")[::2]
     resource = _SINGULAR.get(resource, resource)
     if not group:
         group = _BARE_GROUP.get(resource, "")

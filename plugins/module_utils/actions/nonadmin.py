@@ -8,7 +8,7 @@ NONADMIN_KINDS = ("NonAdminBackup", "NonAdminRestore", "NonAdminBackupStorageLoc
 
 
 def skip_nonadmin_object(item: dict, ctx: RestoreContext) -> ActionResult:
-    group = str(item.get("apiVersion") or "").split("/")[0]
+    group = str(item.get("apiVersion") or "").split("/", maxsplit=1)[0]
     if group == "oadp.openshift.io" and item.get("kind") in NONADMIN_KINDS:
         return skip(item)
     return keep(item)

@@ -84,9 +84,16 @@ def test_hook_excluding_pods_does_not_apply():
     assert restore_has_restore_hooks(_restore(hook), "ns-1", {}) is False
 
 
-def test_hook_resource_names_are_not_normalised():
-    """§3.8 step 3 / §7 #22: a hook listing "pod" (singular) does not match."""
-    hook = {"includedResources": ["pod"], "postHooks": POST_HOOK}
+@pytest.mark.parametrize("name", ["pod", "po", "pods"])
+def test_hook_resource_names_are_normalised(name):
+    """§7 #22 (intended behaviour): a hook naming pods as "pod" or "po" applies, as Velero resolves it."""
+    hook = {"includedResources": [name], "postHooks": POST_HOOK}
+    assert restore_has_restore_hooks(_restore(hook), "ns-1", {}) is True
+
+
+def test_hook_listing_other_resources_does_not_apply_to_pods():
+    """§3.8 step 3: the resource filter is matched against pods."""
+    hook = {"includedResources": ["deployments", "podsecuritypolicies"], "postHooks": POST_HOOK}
     assert restore_has_restore_hooks(_restore(hook), "ns-1", {}) is False
 
 

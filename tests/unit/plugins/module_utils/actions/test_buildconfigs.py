@@ -31,10 +31,21 @@ def test_update_common_spec_go_case():
 
 
 def test_update_common_spec_fails_when_generated_secret_has_no_counterpart():
-    """§3.7 step 1 + §3.6: UpdatePullSecret error ('secret not found') aborts."""
+    """§3.7 step 1 + §3.6: generated secrets exist, none owned by its account -> 'secret not found'."""
     spec = {"output": {"pushSecret": {"name": "builder-dockercfg-old"}}}
+    orphan = obj("v1", "Secret", "builder-dockercfg-orphan", "app")
     with pytest.raises(PullSecretError, match="secret not found"):
-        update_common_spec(spec, NEW_REG, OLD_REG, [], {}, SnapshotLookup([]))
+        update_common_spec(spec, NEW_REG, OLD_REG, [orphan], {}, SnapshotLookup([]))
+
+
+def test_update_common_spec_drops_generated_secret_before_the_namespace_has_any():
+    """Intended behaviour (never waiting, like §7 #21): no generated secret exists yet -> the
+    reference is dropped, so the build falls back to its builder service account's own secret."""
+    spec = {"output": {"pushSecret": {"name": "builder-dockercfg-old"}},
+            "strategy": {"sourceStrategy": {"pullSecret": {"name": "my-pull-secret"}}}}
+    update_common_spec(spec, NEW_REG, OLD_REG, [], {}, SnapshotLookup([]))
+    assert "pushSecret" not in spec["output"]
+    assert spec["strategy"]["sourceStrategy"]["pullSecret"] == {"name": "my-pull-secret"}
 
 
 def _destination(namespace):
@@ -95,10 +106,19 @@ def test_restore_reads_secrets_of_the_mapped_namespace_only():
         restore(_bc(), ctx)
 
 
-def test_restore_fails_when_destination_has_no_generated_secrets():
+def test_restore_fails_when_generated_secret_has_no_owner():
     """§4.26: UpdateCommonSpec error (secret not found) -> action error."""
+    orphan = obj("v1", "Secret", "builder-dockercfg-orphan", "app2")
     with pytest.raises(ActionError, match="secret not found"):
-        restore(_bc(), restore_ctx(restore_cr(mapping={"app": "app2"}), objects=[]))
+        restore(_bc(), restore_ctx(restore_cr(mapping={"app": "app2"}), objects=[orphan]))
+
+
+def test_restore_before_destination_namespace_exists_drops_generated_secrets():
+    """Intended behaviour: the archive is rewritten before the restore creates the namespace."""
+    spec = restore(_bc(), restore_ctx(restore_cr(mapping={"app": "app2"}), objects=[])).item["spec"]
+    assert "pushSecret" not in spec["output"]
+    assert "pullSecret" not in spec["strategy"]["dockerStrategy"]
+    assert spec["output"]["to"]["name"].startswith(NEW_REG + "/app2/")
 
 
 def test_restore_without_registries_keeps_docker_references():
