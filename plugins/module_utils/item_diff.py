@@ -9,6 +9,7 @@ import json
 
 REDACTED = "<redacted>"
 REDACTED_CHANGED = "<redacted, changed>"
+OMITTED = "..."
 _SECRET_ANNOTATION = "kubectl.kubernetes.io/last-applied-configuration"
 
 
@@ -31,10 +32,36 @@ def _redact(before: dict, after: dict) -> tuple[dict, dict]:
     return before, after
 
 
+def _prune(before: dict, after: dict) -> tuple[dict, dict]:
+    """Only the keys whose values differ, recursively through nested objects.
+
+    Real items carry large unchanged parts (managedFields, status, pod specs); leaving them out
+    keeps diffs readable and cheap, while every changed value still shows with its full path.
+    """
+    old, new = {}, {}
+    unchanged = 0
+    for key in sorted(set(before) | set(after)):
+        if key in before and key in after:
+            if before[key] == after[key]:
+                unchanged += 1
+                continue
+            if isinstance(before[key], dict) and isinstance(after[key], dict):
+                old[key], new[key] = _prune(before[key], after[key])
+                continue
+        if key in before:
+            old[key] = before[key]
+        if key in after:
+            new[key] = after[key]
+    if unchanged:  # say that keys were left out, so that a shortened object is not read as emptied
+        old[OMITTED] = new[OMITTED] = f"{unchanged} unchanged"
+    return old, new
+
+
 def item_diff(before: dict, after: dict, label: str) -> str:
-    """A unified diff of two versions of one item as indented JSON ("" when equal)."""
+    """A unified diff of the changed parts of two versions of one item, as indented JSON ("" when equal)."""
     if before.get("kind") == "Secret" or after.get("kind") == "Secret":
         before, after = _redact(before, after)
+    before, after = _prune(before, after)
     old = json.dumps(before, indent=2, sort_keys=True).splitlines(keepends=True)
     new = json.dumps(after, indent=2, sort_keys=True).splitlines(keepends=True)
     lines = difflib.unified_diff(old, new, fromfile=f"{label} (before)", tofile=f"{label} (after)", n=2)

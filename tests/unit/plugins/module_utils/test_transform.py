@@ -211,3 +211,14 @@ def test_progress_is_reported_on_long_runs(monkeypatch):
     lines = []
     transform(archive_entries(sample_objects()), settings(progress=lines.append))
     assert lines and "entries read" in lines[-1]
+
+
+def test_diffs_show_changed_paths_and_say_what_was_left_out():
+    before = obj("route.openshift.io/v1", "Route", "web", "app", annotations={"a": "1"},
+                 spec={"host": "h", "to": {"name": "web"}}, status={"ingress": [{"host": "h"}]})
+    after = json.loads(json.dumps(before))
+    del after["spec"]["host"]
+    diff = item_diff(before, after, "routes app/web")
+    assert diff.startswith("--- routes app/web (before)\n+++ routes app/web (after)\n")
+    assert '-    "host": "h"\n' in diff
+    assert '"...": "1 unchanged"' in diff and "ingress" not in diff and "metadata" not in diff
