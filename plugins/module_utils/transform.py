@@ -158,6 +158,8 @@ class ArchiveTransform:
         started = time.monotonic()
         for entry in iter_entries(source, label):
             self.stats.entries_in += 1
+            if entry.name.startswith("./"):  # archives repacked with GNU tar name entries "./..."
+                entry = entry._replace(name=entry.name[2:])
             if entry.name == VERSION_ENTRY:
                 self.stats.format_version = check_format_version(entry.data)
                 self._write(writer, entry.name, entry.data)

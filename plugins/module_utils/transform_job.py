@@ -12,6 +12,7 @@ import hashlib
 import json
 import os
 import tempfile
+import time
 from dataclasses import dataclass, field
 from typing import Callable
 
@@ -184,6 +185,8 @@ def _run(spec, settings, report, index, staging, old_name, new_backup) -> dict:
         writer = ArchiveWriter(out, spec.compresslevel)
         stats = ArchiveTransform(settings, report, index).run(source, writer, label, fetch)
         writer.close()
+    if spec.progress:
+        spec.progress(f"transformed {label} in {stats.seconds:.1f}s: {report.summary()}")
     report.planned_copies = _planned(settings.backup_ctx, settings.restore_ctx)
     report.info = {"source": label, "phases": ", ".join(spec.phases), "format_version": stats.format_version,
                    "entries_read": stats.entries_in, "entries_written": stats.entries_out}
@@ -217,6 +220,10 @@ def _publish(spec, staging, index, report, old_name, new_backup) -> dict:
         stage_side_files(spec.store, old_name, new, staging, resources)
     else:
         staging.write(f"{new}-resource-list.json.gz", gzip_json(resources))
+    expiration = str((new_backup.get("status") or {}).get("expiration") or "")
+    if expiration and expiration < time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()):
+        report.warn(f"the backup expired at {expiration}: Velero's garbage collection deletes {new} soon after "
+                    "it syncs it; restore from it right away or extend status.expiration")
     state = existing_state(spec.store, new, staging)
     if state == "different":
         raise PublishError(f"backup {new} already exists in {spec.store.label} with different content; "

@@ -222,3 +222,15 @@ def test_renaming_helpers():
     check_backup_name("a" * 63)
     with pytest.raises(PublishError):
         check_backup_name("a" * 64)
+
+
+def test_expired_backup_is_published_with_a_warning(tmp_path):
+    (tmp_path / "bucket").mkdir()
+    src = build_archive(str(tmp_path / "b1.tar.gz"), sample_objects())
+    expired = velero_backup("b1")
+    expired["status"]["expiration"] = "2020-01-01T00:00:00Z"
+    lines = []
+    result = run_job(spec(LocalStore(str(tmp_path / "bucket")), backup_name=None, src=src, backup=expired,
+                          progress=lines.append))
+    assert any("expired at 2020-01-01T00:00:00Z" in warning for warning in result["report"]["warnings"])
+    assert lines[-1].startswith(f"transformed {src} in ") and "items:" in lines[-1]

@@ -222,3 +222,12 @@ def test_diffs_show_changed_paths_and_say_what_was_left_out():
     assert diff.startswith("--- routes app/web (before)\n+++ routes app/web (after)\n")
     assert '-    "host": "h"\n' in diff
     assert '"...": "1 unchanged"' in diff and "ingress" not in diff and "metadata" not in diff
+
+
+def test_entries_named_with_a_leading_dot_slash_are_items_too():
+    route = obj("route.openshift.io/v1", "Route", "web", "app",
+                annotations={"openshift.io/host.generated": "true"}, spec={"host": "x"})
+    entries = [(f"./{name}", data) for name, data in archive_entries([route])]
+    written, report, *_ = transform(entries)
+    assert report.totals["changed"] == 1
+    assert [name for name, _ in written][:2] == ["metadata/version", item_paths(route)[0]]
