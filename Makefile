@@ -54,9 +54,10 @@ collection: venv
 	@ln -sfn $(CURDIR) $(COLLECTIONS)/ansible_collections/openshift_migration/velero
 	@ln -sfn $(SITE_COLLECTIONS)/ansible_collections/kubernetes/core $(COLLECTIONS)/ansible_collections/kubernetes/core
 
-lint: venv
+lint: collection
 	$(BIN)/ruff check plugins tests
 	$(BIN)/antsibull-changelog lint
+	PATH=$(BIN):$$PATH $(BIN)/ansible-lint --nocolor -q
 
 sanity: collection
 	@mkdir -p $(SANITY_ROOT) $(SANITY_BASE)/ansible_collections/kubernetes
