@@ -87,7 +87,6 @@ def check_format_version(data: bytes) -> str:
     return version
 
 
-
 def iter_entries(source: BinaryIO, label: str = "archive") -> Iterator[TarEntry]:
     """Yield the regular files of a Velero archive one at a time, in archive order."""
     return iter_tar(inflate_chunks(source, label), label)

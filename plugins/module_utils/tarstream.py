@@ -107,7 +107,7 @@ def _pax_records(data: bytes) -> dict[str, str]:
     while pos < len(data):
         space = data.index(b" ", pos)
         length = int(data[pos:space])
-        key, _, value = data[space + 1:pos + length - 1].partition(b"=")
+        key, _equals, value = data[space + 1:pos + length - 1].partition(b"=")
         records[key.decode("utf-8")] = value.decode("utf-8", "surrogateescape")
         pos += length
     return records

@@ -178,7 +178,9 @@ def _run(spec, settings, report, index, staging, old_name, new_backup) -> dict:
     fetch = None
     if settings.backup_ctx is not None:
         lookup = settings.backup_ctx.cluster.lookup
-        fetch = lambda api, kind, name, ns: lookup.get(api, kind, name, ns or None)  # noqa: E731
+
+        def fetch(api_version: str, kind: str, name: str, namespace: str) -> dict | None:
+            return lookup.get(api_version, kind, name, namespace or None)
     label = spec.src or f"backups/{spec.backup_name}/{spec.backup_name}.tar.gz in {spec.store.label}"
     source = open(spec.src, "rb") if spec.src else spec.store.open(spec.backup_name, f"{spec.backup_name}.tar.gz")
     with source, open(staging.path(archive_name), "wb") as out:

@@ -10,7 +10,7 @@ module: backup_transform
 short_description: Run the OpenShift Velero Plugin's actions over a Velero backup archive
 version_added: "0.1.0"
 author:
-  - openshift_migration.velero maintainers
+  - openshift_migration.velero maintainers (@openshift_migration)
 description:
   - Reads a Velero backup, either a local C(<name>.tar.gz) (O(src)) or a backup in a backup
     location (O(location) and O(backup_name)), and runs the backup and/or restore actions of the
@@ -342,11 +342,13 @@ options:
     default: 200
 attributes:
   check_mode:
+    description: Can run in check mode and return the changed status prediction without modifying the target.
     support: full
-    details: Everything is computed, including the report; nothing is written.
+    details: Everything is computed, including the report and the comparison with existing outputs; nothing is written.
   diff_mode:
+    description: Will return details on what has changed (or possibly needs changing in check mode), when in diff mode.
     support: full
-    details: Shows a unified diff of every changed item (up to O(max_diff_items)).
+    details: Shows a unified diff of the changed parts of every changed item (up to O(max_diff_items)).
 requirements:
   - boto3 (for an S3 location)
   - kubernetes (for live look-ups)
