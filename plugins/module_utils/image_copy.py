@@ -149,13 +149,16 @@ class CopyEngine:
     def __init__(self, src_auth: RegistryAuth | None = None,
                  dest_auth: RegistryAuth | None = None, parallel: int = 4, attempts: int = 5,
                  backoff: float = 1.0, progress: Callable[[CopyResult], None] | None = None,
-                 *, require_same_digest: bool = False, timeout: float = 900.0,
-                 skopeo: str = "skopeo"):
+                 *, require_same_digest: bool = False, all_platforms: bool = True,
+                 timeout: float = 900.0, skopeo: str = "skopeo"):
         self.src_auth, self.dest_auth = src_auth, dest_auth
         self.parallel, self.attempts, self.backoff = max(1, parallel), max(1, attempts), backoff
         self.progress = progress
         # Restore must land every image under the digest the stream records: pods pin it.
         self.require_same_digest = require_same_digest
+        # Copying every platform of a multi-platform image keeps its digest; with only the
+        # host's platform the digest changes (backup records the new one, see record_digests).
+        self.all_platforms = all_platforms
         self.timeout, self.skopeo = timeout, skopeo
         self._lock = threading.Lock()
         self._down: dict[str, str] = {}  # unreachable host -> why
@@ -314,8 +317,11 @@ class CopyEngine:
         os.close(fd)
         command = [self.skopeo, "--insecure-policy", "copy", "--quiet",
                    f"--digestfile={digest_file}", *src.options("src-"), *dest.options("dest-")]
-        if self.require_same_digest:
+        # A by-digest push is accepted only under the very digest it names.
+        if self.require_same_digest or item.by_digest_only:
             command.append("--preserve-digests")
+        if self.all_platforms or item.by_digest_only:
+            command.append("--multi-arch=all")
         command += [item.src, self._target(item)]
         try:
             result = subprocess.run(command, capture_output=True, text=True,

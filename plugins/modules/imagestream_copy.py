@@ -139,6 +139,15 @@ options:
           - An existing containers C(auth.json) to use instead of O(dest_auth.username),
             O(dest_auth.password) and O(dest_auth.token).
         type: path
+  all_platforms:
+    description:
+      - Copy every platform of multi-platform images (manifest lists), which keeps their
+        digests.
+      - V(false) copies only the platform of the host running the copy; such images then get
+        a new digest, which O(mode=backup) records in the returned streams. Tags copied by
+        digest only always keep every platform.
+    type: bool
+    default: true
   parallel:
     description:
       - How many copies run at the same time. Copies to the same destination tag always run
@@ -161,8 +170,10 @@ requirements:
 notes:
   - A copy that still fails after its retries does not stop the others; the task fails at the
     end, listing every image that was not copied.
-  - Only the image of the current platform is copied from a multi-platform manifest list, so
-    its digest changes; O(mode=backup) returns the streams with the new digests.
+  - With O(all_platforms=false), only the image of the current platform is copied from a
+    multi-platform manifest list, so its digest changes; O(mode=backup) returns the streams
+    with the new digests. Such images are copied again by every run, since the destination
+    never holds the digest the source stream records.
   - In check mode the destination is inspected and the images that would be copied are
     reported with status V(skipped); nothing is written.
 attributes:
@@ -320,6 +331,7 @@ def argument_spec():
         "namespace_mapping": {"type": "dict", "default": {}},
         "src_auth": copy.deepcopy(auth),
         "dest_auth": copy.deepcopy(auth),
+        "all_platforms": {"type": "bool", "default": True},
         "parallel": {"type": "int", "default": 4},
         "retries": {"type": "int", "default": 4},
         "retry_delay": {"type": "float", "default": 1.0},
@@ -362,7 +374,8 @@ def run(module):
     engine = CopyEngine(registry_auth(params["src_auth"]), registry_auth(params["dest_auth"]),
                         parallel=params["parallel"], attempts=params["retries"] + 1,
                         backoff=params["retry_delay"],
-                        require_same_digest=params["mode"] == "restore")
+                        require_same_digest=params["mode"] == "restore",
+                        all_platforms=params["all_platforms"])
     results = engine.copy([item for _index, item in planned], dry_run=module.check_mode)
     streams = params["imagestreams"]
     digests = {}

@@ -19,6 +19,7 @@ import hashlib
 import io
 import json
 import os
+import platform
 import random
 import subprocess
 import tarfile
@@ -29,6 +30,8 @@ from pathlib import Path
 OCI_MANIFEST = "application/vnd.oci.image.manifest.v1+json"
 OCI_CONFIG = "application/vnd.oci.image.config.v1+json"
 OCI_LAYER_GZIP = "application/vnd.oci.image.layer.v1.tar+gzip"
+OCI_INDEX = "application/vnd.oci.image.index.v1+json"
+REF_NAME = "org.opencontainers.image.ref.name"
 
 
 def sha256(data: bytes) -> str:
@@ -72,12 +75,13 @@ def _write_blob(layout: Path, data: bytes) -> dict:
     return {"digest": digest, "size": len(data)}
 
 
-def write_oci_image(layout: Path, tag: str, layers: list[Layer], labels: dict[str, str]) -> str:
-    """Write (or add a tag to) an OCI layout; return the manifest digest."""
+def write_manifest(layout: Path, layers: list[Layer], labels: dict[str, str],
+                   architecture: str = "amd64") -> dict:
+    """Write an image's blobs into an OCI layout; return the manifest's descriptor."""
     layout.mkdir(parents=True, exist_ok=True)
     (layout / "oci-layout").write_text(json.dumps({"imageLayoutVersion": "1.0.0"}))
     config = {
-        "architecture": "amd64",
+        "architecture": architecture,
         "os": "linux",
         "config": {"Labels": labels, "Cmd": ["/bin/true"]},
         "rootfs": {"type": "layers", "diff_ids": [layer.diff_id for layer in layers]},
@@ -91,16 +95,39 @@ def write_oci_image(layout: Path, tag: str, layers: list[Layer], labels: dict[st
                    for layer in layers],
     }
     manifest_bytes = json.dumps(manifest, sort_keys=True).encode()
-    descriptor = {"mediaType": OCI_MANIFEST, **_write_blob(layout, manifest_bytes),
-                  "annotations": {"org.opencontainers.image.ref.name": tag}}
+    return {"mediaType": OCI_MANIFEST, **_write_blob(layout, manifest_bytes)}
+
+
+def tag_descriptor(layout: Path, tag: str, descriptor: dict) -> str:
+    """Name ``descriptor`` ``tag`` in the layout's index.json; return its digest."""
     index_path = layout / "index.json"
     index = json.loads(index_path.read_text()) if index_path.exists() else {
         "schemaVersion": 2, "manifests": []}
     index["manifests"] = [m for m in index["manifests"]
-                          if m.get("annotations", {}).get("org.opencontainers.image.ref.name") != tag]
-    index["manifests"].append(descriptor)
+                          if m.get("annotations", {}).get(REF_NAME) != tag]
+    index["manifests"].append({**descriptor, "annotations": {REF_NAME: tag}})
     index_path.write_text(json.dumps(index, indent=1))
     return descriptor["digest"]
+
+
+def write_oci_image(layout: Path, tag: str, layers: list[Layer], labels: dict[str, str]) -> str:
+    """Write (or add a tag to) an OCI layout; return the manifest digest."""
+    return tag_descriptor(layout, tag, write_manifest(layout, layers, labels))
+
+
+def write_oci_index(layout: Path, tag: str, images: dict[str, dict]) -> str:
+    """Tag a multi-platform index of ``images`` ({architecture: manifest descriptor})."""
+    index = {"schemaVersion": 2, "mediaType": OCI_INDEX,
+             "manifests": [{**descriptor, "platform": {"architecture": arch, "os": "linux"}}
+                           for arch, descriptor in images.items()]}
+    index_bytes = json.dumps(index, sort_keys=True).encode()
+    return tag_descriptor(layout, tag, {"mediaType": OCI_INDEX, **_write_blob(layout, index_bytes)})
+
+
+def host_architecture() -> str:
+    """The architecture skopeo picks from a multi-platform image on this machine."""
+    machine = platform.machine().lower()
+    return {"x86_64": "amd64", "aarch64": "arm64"}.get(machine, machine)
 
 
 def write_authfile(path: Path, credentials: dict[str, tuple[str, str]]) -> Path:
@@ -124,11 +151,15 @@ def skopeo_transport_args(prefix: str, *, tls_verify: bool = True, authfile: str
     return args
 
 
-def push_layout(layout: Path, tag: str, dest: str, **dest_options) -> str:
-    """Copy ``oci:layout:tag`` to ``dest`` (a docker:// reference); return the pushed digest."""
+def push_layout(layout: Path, tag: str, dest: str, multi_arch: str = "system",
+                **dest_options) -> str:
+    """Copy ``oci:layout:tag`` to ``dest`` (a docker:// reference); return the pushed digest.
+
+    ``multi_arch="all"`` pushes a multi-platform index whole (its digest kept).
+    """
     with tempfile.TemporaryDirectory() as scratch:
         digest_file = Path(scratch) / "digest"
-        command = ["skopeo", "--insecure-policy", "copy", "--quiet",
+        command = ["skopeo", "--insecure-policy", "copy", "--quiet", f"--multi-arch={multi_arch}",
                    f"--digestfile={digest_file}", *skopeo_transport_args("dest", **dest_options),
                    f"oci:{layout}:{tag}", dest]
         result = subprocess.run(command, capture_output=True, text=True, check=False)
@@ -156,6 +187,22 @@ class ImageBuilder:
         digest = write_oci_image(layout, tag, [*self.base, top],
                                  {"io.openshift-migration.test": seed})
         return layout, digest
+
+    def push_multi_platform(self, name: str, tag: str, dest: str,
+                            **dest_options) -> tuple[str, dict[str, str]]:
+        """Push an index of two platform images; return (index digest, {arch: digest})."""
+        layout = self.workdir / name
+        images = {}
+        for arch in (host_architecture(), "s390x"):
+            seed = f"{name}:{tag}:{arch}"
+            top = make_layer({"app/id.txt": seed.encode()})
+            images[arch] = write_manifest(layout, [*self.base, top],
+                                          {"io.openshift-migration.test": seed}, arch)
+        built = write_oci_index(layout, tag, images)
+        pushed = push_layout(layout, tag, dest, multi_arch="all", **dest_options)
+        if pushed != built:
+            raise RuntimeError(f"pushed digest {pushed} differs from built digest {built}")
+        return built, {arch: descriptor["digest"] for arch, descriptor in images.items()}
 
     def push(self, name: str, tag: str, dest: str, variant: str = "", **dest_options) -> str:
         layout, built = self.build(name, tag, variant)

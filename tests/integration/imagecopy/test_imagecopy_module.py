@@ -10,6 +10,7 @@ from imagecopy_helpers import (
     restore_args,
     run_module,
 )
+from tests.lab.images import host_architecture, image_stream
 from tests.lab.registries import free_port
 
 MAPPING = {"app": "app-new"}
@@ -158,3 +159,39 @@ def test_bad_options_give_one_clear_message(lab, builder, tmp_path, override, me
     assert result["failed"] is True
     assert message in result["msg"]
     assert result["msg"].startswith("imagestream_copy (backup): ")
+
+
+def test_multi_platform_images_keep_their_digest_or_have_the_new_one_recorded(lab, builder,
+                                                                              tmp_path):
+    index, platforms = builder.push_multi_platform(
+        "multi", "v1", f"docker://{lab.source.address}/app/multi:v1", tls_verify=False)
+    reference = f"{INTERNAL}/app/multi@{index}"
+    pinned = {"pinned": {"kind": "ImageStreamTag", "name": "multi:latest"}}
+    whole = image_stream("app", "whole", {"latest": [reference], "pinned": [reference]},
+                         spec_tags=pinned)
+    single = image_stream("app", "single", {"latest": [reference], "pinned": [reference]},
+                          spec_tags=pinned)
+    migration = lab.client(lab.migration)
+
+    kept = run_module(backup_args(lab, [whole]), tmp_path)
+    # The by-digest copy finds the index the tag copy just pushed.
+    assert [i["status"] for i in kept["images"]] == ["copied", "present"]
+    assert kept["imagestreams"] == [whole]
+    assert migration.digest("app/whole", "latest") == index
+    assert run_module(backup_args(lab, [whole]), tmp_path)["changed"] is False
+
+    backup = run_module(backup_args(lab, [single], all_platforms=False), tmp_path)
+    assert [i["status"] for i in backup["images"]] == ["copied", "copied"]
+    host = platforms[host_architecture()]
+    latest, by_digest = backup["imagestreams"][0]["status"]["tags"]
+    assert latest["items"][0]["image"] == host
+    assert latest["items"][0]["dockerImageReference"] == f"{INTERNAL}/app/multi@{host}"
+    assert by_digest["items"][0]["image"] == index  # pushed by digest: every platform kept
+    assert migration.digest("app/single", "latest") == host
+
+    restore = run_module(restore_args(lab, backup["imagestreams"], all_platforms=False),
+                         tmp_path)
+    assert restore["totals"] == {"copied": 2, "present": 0, "failed": 0, "skipped": 0}
+    destination = lab.client(lab.destination)
+    assert destination.digest("app/single", "latest") == host
+    assert destination.digest("app/single", index) == index

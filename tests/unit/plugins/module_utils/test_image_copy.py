@@ -173,6 +173,19 @@ def test_by_digest_copies_are_pushed_by_digest(skopeo):
     assert [c["refs"][0] for c in skopeo.calls("inspect")] == [f"{DEST}/app/api@{A}"]
 
 
+@pytest.mark.parametrize(("all_platforms", "by_digest_only", "expected"), [
+    (True, False, {"--multi-arch=all"}),
+    (False, False, set()),
+    (False, True, {"--multi-arch=all", "--preserve-digests"}),
+    (True, True, {"--multi-arch=all", "--preserve-digests"}),
+])
+def test_platforms_and_digest_preservation(skopeo, all_platforms, by_digest_only, expected):
+    dest = f"{DEST}/app/web" + ("" if by_digest_only else ":latest")
+    skopeo.engine(all_platforms=all_platforms).copy([item(A, dest, by_digest_only=by_digest_only)])
+    options = set(skopeo.calls("copy")[0]["options"])
+    assert options & {"--multi-arch=all", "--preserve-digests"} == expected
+
+
 def test_check_mode_inspects_and_copies_nothing(skopeo):
     skopeo.behave(tags={f"{DEST}/app/web": ["latest"]},
                   manifests={f"{DEST}/app/web:latest": manifest("a")})
