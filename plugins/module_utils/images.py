@@ -26,6 +26,8 @@ def swap_registry(reference: str, old: str, new: str, mapping: dict[str, str] | 
     host, slash, rest = reference.partition("/")
     if not slash or host != old:
         raise ImageReferenceError(f"image reference [{reference}] does not have prefix [{old}]")
+    if not rest:
+        raise ImageReferenceError(f"image reference [{reference}] names no repository")
     result = rest
     namespace, slash, remainder = rest.partition("/")
     if slash and (mapping or {}).get(namespace):
