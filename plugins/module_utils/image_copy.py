@@ -143,6 +143,18 @@ class _Side:
         return args
 
 
+@dataclass
+class _Run:
+    """State of one CopyEngine.copy() call, so that calls never share credentials or outages."""
+
+    src: _Side
+    dest: _Side
+    workdir: str
+    dry_run: bool
+    lock: threading.Lock = field(default_factory=threading.Lock)
+    down: dict[str, str] = field(default_factory=dict)  # unreachable host -> why
+
+
 class CopyEngine:
     """Runs copy plans; per-image failures are results, setup problems raise."""
 
@@ -160,10 +172,6 @@ class CopyEngine:
         # host's platform the digest changes (backup records the new one, see record_digests).
         self.all_platforms = all_platforms
         self.timeout, self.skopeo = timeout, skopeo
-        self._lock = threading.Lock()
-        self._down: dict[str, str] = {}  # unreachable host -> why
-        self._src: _Side | None = None
-        self._dest: _Side | None = None
 
     def copy(self, copies: list[ImageCopy], *, dry_run: bool = False) -> list[CopyResult]:
         """Copy (or with dry_run only check) every image; results in plan order."""
@@ -175,34 +183,30 @@ class CopyEngine:
         results: list[CopyResult | None] = [None] * len(copies)
         workdir = tempfile.mkdtemp(prefix="imagestream-copy-")
         try:
-            self._src = _Side(self.src_auth, {registry_host(c.src) for c in copies}, workdir, "src")
-            self._dest = _Side(self.dest_auth, {registry_host(c.dest) for c in copies}, workdir,
-                               "dest")
+            run = _Run(src=_Side(self.src_auth, {registry_host(c.src) for c in copies}, workdir,
+                                 "src"),
+                       dest=_Side(self.dest_auth, {registry_host(c.dest) for c in copies},
+                                  workdir, "dest"),
+                       workdir=workdir, dry_run=dry_run)
             # One worker per destination repository: copies of a tag must run in plan order,
             # and docker-registry answers 500 when pushes into one repository race.
             groups: dict[str, list[int]] = {}
             for index, item in enumerate(copies):
                 groups.setdefault(_repository(item.dest), []).append(index)
             with ThreadPoolExecutor(max_workers=self.parallel) as pool:
-                futures = [pool.submit(self._run_group, copies, indices, results, workdir, dry_run)
+                futures = [pool.submit(self._run_group, run, copies, indices, results)
                            for indices in groups.values()]
                 for future in futures:
                     future.result()
         finally:
             shutil.rmtree(workdir, ignore_errors=True)
-            self._src = self._dest = None
         return [result for result in results if result is not None]
 
-    def _sides(self) -> tuple[_Side, _Side]:
-        if self._src is None or self._dest is None:
-            raise ImageCopySetupError("registry options are prepared by CopyEngine.copy()")
-        return self._src, self._dest
-
-    def _run_group(self, copies: list[ImageCopy], indices: list[int],
-                   results: list[CopyResult | None], workdir: str, dry_run: bool) -> None:
+    def _run_group(self, run: _Run, copies: list[ImageCopy], indices: list[int],
+                   results: list[CopyResult | None]) -> None:
         """Copy the images of one destination repository, one after the other in plan order."""
         last_of_tag = {copies[index].dest: index for index in indices}
-        tags = self._destination_tags(_repository(copies[indices[0]].dest))
+        tags = self._destination_tags(run, _repository(copies[indices[0]].dest))
         moved: set[str] = set()  # tags an earlier copy of this run re-pointed
         for index in indices:
             item = copies[index]
@@ -210,29 +214,28 @@ class CopyEngine:
                     tags is not None and _tag_of(item.dest) not in tags)):
                 found, check_error = None, ""
             else:
-                found, check_error = self._present(item, last_of_tag[item.dest] == index)
+                found, check_error = self._present(run, item, last_of_tag[item.dest] == index)
             if found:
                 result = CopyResult(item, PRESENT, digest=found)
-            elif dry_run:
+            elif run.dry_run:
                 result = (CopyResult(item, FAILED, error=check_error) if check_error else
                           CopyResult(item, SKIPPED, reason="check mode: would be copied"))
             else:
-                result = self._copy_with_retries(item, workdir)
+                result = self._copy_with_retries(run, item)
             if result.status in (COPIED, SKIPPED) and not item.by_digest_only:
                 moved.add(item.dest)
             results[index] = result
             if self.progress is not None:
-                with self._lock:
+                with run.lock:
                     self.progress(result)
 
-    def _destination_tags(self, repository: str) -> set[str] | None:
+    def _destination_tags(self, run: _Run, repository: str) -> set[str] | None:
         """Tags of a destination repository (empty when it does not exist), None when unknown.
 
         One listing per repository spares an inspection per image when the tag is missing,
         which is every image of a first run.
         """
-        _src, dest = self._sides()
-        command = [self.skopeo, "list-tags", *dest.options(), repository]
+        command = [self.skopeo, "list-tags", *run.dest.options(), repository]
         try:
             result = subprocess.run(command, capture_output=True, text=True,
                                     timeout=self.timeout, check=False)
@@ -255,7 +258,7 @@ class CopyEngine:
             return f"{_repository(item.dest)}@{self._expected_digest(item)}"
         return item.dest
 
-    def _present(self, item: ImageCopy, is_last: bool) -> tuple[str | None, str]:
+    def _present(self, run: _Run, item: ImageCopy, is_last: bool) -> tuple[str | None, str]:
         """(digest, "") when the destination already holds the image as it should.
 
         The last copy of a tag must find the tag itself on the image; older images of the tag
@@ -268,13 +271,12 @@ class CopyEngine:
             reference = f"{_repository(item.dest)}@{expected}"
         else:
             reference = item.dest
-        digest, error = self._destination_digest(reference)
+        digest, error = self._destination_digest(run, reference)
         return (digest if digest == expected else None), error
 
-    def _destination_digest(self, reference: str) -> tuple[str | None, str]:
+    def _destination_digest(self, run: _Run, reference: str) -> tuple[str | None, str]:
         """(digest of the manifest at ``reference`` or None when absent, error when unknown)."""
-        _src, dest = self._sides()
-        command = [self.skopeo, "inspect", "--raw", *dest.options(), reference]
+        command = [self.skopeo, "inspect", "--raw", *run.dest.options(), reference]
         try:
             result = subprocess.run(command, capture_output=True, timeout=self.timeout,
                                     check=False)
@@ -285,38 +287,38 @@ class CopyEngine:
         message = _skopeo_message(result.stderr.decode(errors="replace"))
         return None, ("" if ABSENT.search(message) else message)
 
-    def _copy_with_retries(self, item: ImageCopy, workdir: str) -> CopyResult:
+    def _copy_with_retries(self, run: _Run, item: ImageCopy) -> CopyResult:
         hosts = (registry_host(item.src), registry_host(item.dest))
         error = ""
         for attempt in range(1, self.attempts + 1):
-            with self._lock:
-                down = next((self._down[h] for h in hosts if h in self._down), None)
+            with run.lock:
+                down = next((run.down[h] for h in hosts if h in run.down), None)
             if down:
                 return CopyResult(item, FAILED, attempts=attempt - 1,
                                   error=f"not copied: {down}" + (f"; {error}" if error else ""))
             if attempt > 1:
                 time.sleep(min(self.backoff * 2 ** (attempt - 2), MAX_BACKOFF))
-            digest, error, retry = self._copy_once(item, workdir)
+            digest, error, retry = self._copy_once(run, item)
             if digest:
                 return CopyResult(item, COPIED, digest=digest, attempts=attempt)
             if not retry:
                 return CopyResult(item, FAILED, error=error, attempts=attempt)
         if UNREACHABLE.search(error):
-            with self._lock:
+            with run.lock:
                 for host in hosts:
                     if host in error:
-                        self._down.setdefault(host, f"registry {host} did not answer through "
+                        run.down.setdefault(host, f"registry {host} did not answer through "
                                                     f"{self.attempts} attempts")
         return CopyResult(item, FAILED, attempts=self.attempts,
                           error=f"failed after {self.attempts} attempts: {error}")
 
-    def _copy_once(self, item: ImageCopy, workdir: str) -> tuple[str, str, bool]:
+    def _copy_once(self, run: _Run, item: ImageCopy) -> tuple[str, str, bool]:
         """One ``skopeo copy``: (written digest, "", _) or ("", error, retry?)."""
-        src, dest = self._sides()
-        fd, digest_file = tempfile.mkstemp(dir=workdir, prefix="digest-")
+        fd, digest_file = tempfile.mkstemp(dir=run.workdir, prefix="digest-")
         os.close(fd)
         command = [self.skopeo, "--insecure-policy", "copy", "--quiet",
-                   f"--digestfile={digest_file}", *src.options("src-"), *dest.options("dest-")]
+                   f"--digestfile={digest_file}", *run.src.options("src-"),
+                   *run.dest.options("dest-")]
         # A by-digest push is accepted only under the very digest it names.
         if self.require_same_digest or item.by_digest_only:
             command.append("--preserve-digests")

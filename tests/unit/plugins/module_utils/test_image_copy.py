@@ -210,6 +210,17 @@ def test_failures_are_retried_then_reported_and_the_registry_is_given_up(skopeo)
     assert len(skopeo.calls("copy")) == 4
 
 
+def test_an_outage_is_forgotten_by_the_next_run(skopeo):
+    skopeo.behave(errors={"app/web": "dial tcp 10.0.0.1:5000: connect: connection refused "
+                                     "(dest.example.com:5000)"})
+    engine = skopeo.engine(attempts=2)
+    first = engine.copy([item(A, f"{DEST}/app/web:latest"), item(B, f"{DEST}/app/web:v1")])
+    assert [(r.status, r.attempts) for r in first] == [(FAILED, 2), (FAILED, 0)]
+    skopeo.behave()
+    second = engine.copy([item(A, f"{DEST}/app/web:latest")])
+    assert [(r.status, r.attempts) for r in second] == [(COPIED, 1)]
+
+
 def test_refused_credentials_are_not_retried(skopeo):
     skopeo.behave(errors={"app/web": "writing manifest: unauthorized: authentication required"})
     results = skopeo.engine(attempts=5).copy([item(A, f"{DEST}/app/web:latest")])
