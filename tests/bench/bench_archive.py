@@ -92,8 +92,8 @@ def make_archive(path: str, count: int) -> None:
         writer.close()
 
 
-def _measure(command: list[str], shell: bool = False) -> tuple[float, float]:
-    """(wall seconds, peak RSS in MiB) of one child process."""
+def _measure(command: list[str], shell: bool = False) -> tuple[float, float, float]:
+    """(wall seconds, peak RSS in MiB, CPU seconds) of one child process and what it waited for."""
     started = time.monotonic()
     process = subprocess.Popen(command if not shell else command[0], shell=shell,
                                stdout=subprocess.DEVNULL, env=dict(os.environ, PYTHONPATH=os.pathsep.join(sys.path)))
@@ -101,7 +101,7 @@ def _measure(command: list[str], shell: bool = False) -> tuple[float, float]:
     elapsed = time.monotonic() - started
     if os.waitstatus_to_exitcode(status) != 0:
         raise RuntimeError(f"benchmark step failed: {command}")
-    return elapsed, usage.ru_maxrss / 1024
+    return elapsed, usage.ru_maxrss / 1024, usage.ru_utime + usage.ru_stime
 
 
 def run() -> list[str]:
@@ -113,13 +113,17 @@ def run() -> list[str]:
             archive = os.path.join(folder, f"bench-{count}.tar.gz")
             make_archive(archive, count)
             output = os.path.join(folder, "out.tar.gz")
-            floor, _ = _measure([f"gzip -dc {archive} | gzip -c > /dev/null"], shell=True)
-            codec, _ = _measure([sys.executable, "-c", _CODEC, archive, output])
-            full, peaks[count] = _measure([sys.executable, "-c", _TRANSFORM, archive, output])
+            floor, _, floor_cpu = _measure([f"gzip -dc {archive} | gzip -c > /dev/null"], shell=True)
+            codec, _, codec_cpu = _measure([sys.executable, "-c", _CODEC, archive, output])
+            full, peaks[count], full_cpu = _measure([sys.executable, "-c", _TRANSFORM, archive, output])
             size = os.path.getsize(archive) / 2**20
             lines.append(f"{count} items ({size:.1f} MiB): gzip floor {floor:.2f}s, archive codec {codec:.2f}s "
                          f"(ratio {codec / floor:.2f}), full transform {full:.2f}s "
                          f"(ratio {full / floor:.2f}, target <= 2.0)")
+            # CPU time is steadier than wall time on a shared machine; shown beside it.
+            lines.append(f"{count} items CPU: floor {floor_cpu:.2f}s, codec {codec_cpu:.2f}s "
+                         f"(ratio {codec_cpu / floor_cpu:.2f}), transform {full_cpu:.2f}s "
+                         f"(ratio {full_cpu / floor_cpu:.2f})")
         small, large = peaks[SIZES[0]], peaks[SIZES[1]]
         lines.append(f"peak memory: {small:.1f} MiB at {SIZES[0]} items, {large:.1f} MiB at {SIZES[1]} items "
                      f"(ratio {large / small:.2f}, target <= 1.5)")
