@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import json
 import re
+import socket
 import time
 from typing import Any, Callable
 
@@ -340,7 +341,8 @@ def explain_error(error: BaseException, cluster: str = "") -> str:
         cluster = f"{getattr(pool, 'scheme', 'https')}://{pool.host}:{pool.port}"
     label = f"cluster {cluster}" if cluster else "the cluster"
     name = type(error).__name__
-    if name in ("MaxRetryError", "NewConnectionError", "ConnectTimeoutError", "ProtocolError") or isinstance(error, OSError):
+    if name in ("MaxRetryError", "NewConnectionError", "ConnectTimeoutError", "ProtocolError") or isinstance(
+            error, (ConnectionError, TimeoutError, socket.gaierror)):
         return f"{label} is unreachable: {_connection_reason(error)}; check host/kubeconfig"
     status = getattr(error, "status", None)
     if status == 401:

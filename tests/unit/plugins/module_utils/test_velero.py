@@ -406,3 +406,10 @@ def test_openshift_version_prefers_desired_then_history():
     assert openshift_version(None) is None
     assert openshift_version({"status": {"desired": {"version": "4.16.3"}}}) == "4.16.3"
     assert openshift_version({"status": {"history": [{"version": "4.15.1"}, {"version": "4.14.0"}]}}) == "4.15.1"
+
+
+def test_explain_socket_errors_and_other_os_errors():
+    assert explain_error(ConnectionRefusedError(111, "Connection refused"), "https://c:6443") == (
+        "cluster https://c:6443 is unreachable: [Errno 111] Connection refused; check host/kubeconfig")
+    assert explain_error(FileNotFoundError(2, "No such file or directory", "/kube/config")) == (
+        "[Errno 2] No such file or directory: '/kube/config'")
