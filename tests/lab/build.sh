@@ -94,12 +94,22 @@ build_kubernetes() {
   finish kubernetes "$KUBERNETES_VERSION" "$start"
 }
 
+# pin_velero_k8s DIR -> replace every k8s.io/* v0.X.Y module Velero requires by VELERO_K8S_VERSION,
+# so Velero and the plugin build against one consistent, downloadable set.
+pin_velero_k8s() {
+  local gomod
+  gomod=$(go mod download -json "github.com/vmware-tanzu/velero@$VELERO_VERSION" | sed -n 's/.*"GoMod": "\(.*\)",/\1/p')
+  sed -n 's#^[[:space:]]*\(k8s.io/[a-z0-9-]*\) v0\.[0-9]*\.[0-9]*\( .*\)\{0,1\}$#\1#p' "$gomod" | sort -u \
+    | while read -r module; do echo "replace $module => $module $VELERO_K8S_VERSION"; done >>"$1/go.mod"
+}
+
 build_velero() {
   is_built velero "$VELERO_VERSION" && return 0
   local start; start=$(date +%s); log "building velero $VELERO_VERSION"
   local dir out; dir=$(new_wrapper velero "$VELERO_VERSION"); out=$(bin_dir velero "$VELERO_VERSION")
   # Velero's own go.mod replaces kopia with its fork; the wrapper must repeat it.
   echo "replace $VELERO_KOPIA_REPLACE" >>"$dir/go.mod"
+  pin_velero_k8s "$dir"
   write_tools "$dir" github.com/vmware-tanzu/velero/cmd/velero
   local ldflags="-s -w -X github.com/vmware-tanzu/velero/pkg/buildinfo.Version=$VELERO_VERSION"
   (cd "$dir" && go get "github.com/vmware-tanzu/velero@$VELERO_VERSION" && go mod tidy && mkdir -p "$out" \
@@ -113,8 +123,13 @@ build_velero_plugin_for_aws() {
   local dir out; dir=$(new_wrapper velero-plugin-for-aws "$VELERO_AWS_PLUGIN_VERSION")
   out=$(bin_dir velero-plugin-for-aws "$VELERO_AWS_PLUGIN_VERSION")
   local pkg=github.com/vmware-tanzu/velero-plugin-for-aws/velero-plugin-for-aws
+  # The plugin's own velero requirement (v1.18.1) is raised to the server's version, which
+  # brings Velero's kopia replace and k8s.io pins along.
+  echo "replace $VELERO_KOPIA_REPLACE" >>"$dir/go.mod"
+  pin_velero_k8s "$dir"
   write_tools "$dir" "$pkg"
-  (cd "$dir" && go get "github.com/vmware-tanzu/velero-plugin-for-aws@$VELERO_AWS_PLUGIN_VERSION" && go mod tidy \
+  (cd "$dir" && go get "github.com/vmware-tanzu/velero-plugin-for-aws@$VELERO_AWS_PLUGIN_VERSION" \
+     "github.com/vmware-tanzu/velero@$VELERO_VERSION" && go mod tidy \
      && mkdir -p "$out/plugins" && go build -ldflags "-s -w" -o "$out/plugins/velero-plugin-for-aws" "$pkg")
   finish velero-plugin-for-aws "$VELERO_AWS_PLUGIN_VERSION" "$start"
 }
