@@ -307,8 +307,8 @@ class CopyEngine:
             with run.lock:
                 for host in hosts:
                     if host in error:
-                        run.down.setdefault(host, f"registry {host} did not answer through "
-                                                    f"{self.attempts} attempts")
+                        why = f"registry {host} did not answer through {self.attempts} attempts"
+                        run.down.setdefault(host, why)
         return CopyResult(item, FAILED, attempts=self.attempts,
                           error=f"failed after {self.attempts} attempts: {error}")
 
