@@ -235,6 +235,12 @@ images:
       description: The stream tag the image belongs to.
       type: str
       sample: latest
+    tag_index:
+      description: Index of the tag in the stream's C(status.tags).
+      type: int
+    item_index:
+      description: Index of the image in the tag's C(items) (0 is the newest).
+      type: int
     src:
       description: Where the image is read from.
       type: str
