@@ -27,4 +27,3 @@ def lab() -> dict:
 def suffix() -> str:
     """Makes the names of this run's Backups, Restores and namespaces unique, so reruns never clash."""
     return secrets.token_hex(3)
-
