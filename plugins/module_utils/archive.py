@@ -8,8 +8,7 @@ Entries are handled one at a time so that memory stays flat however large the ar
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
-from typing import BinaryIO, Iterator
+from typing import BinaryIO, Iterator, NamedTuple
 
 from ansible_collections.openshift_migration.velero.plugins.module_utils.tarstream import (
     ArchiveError,
@@ -30,9 +29,8 @@ _ITEM_PATH = re.compile(
 )
 
 
-@dataclass(frozen=True)
-class ItemPath:
-    """Where one copy of an item sits in the archive."""
+class ItemPath(NamedTuple):
+    """Where one copy of an item sits in the archive (a tuple: cheap to make for every entry)."""
 
     resource: str  # group-resource as Velero names the folder: "pods", "deployments.apps"
     version_dir: str  # "" for the plain copy, "v1-preferredversion", or another version folder
@@ -68,12 +66,8 @@ def parse_item_path(path: str) -> ItemPath | None:
     match = _ITEM_PATH.match(path)
     if not match:
         return None
-    return ItemPath(
-        resource=match["resource"],
-        version_dir=match["version"] or "",
-        namespace=match["namespace"] or "",
-        name=match["name"],
-    )
+    resource, version, namespace, _cluster, name = match.groups()
+    return ItemPath(resource, version or "", namespace or "", name)
 
 
 def check_format_version(data: bytes) -> str:

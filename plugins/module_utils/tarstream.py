@@ -187,18 +187,22 @@ def _ustar_name(header: bytes) -> str:
     return name.decode("utf-8", "surrogateescape")
 
 
+# Mode 0755 as Velero writes it: its extractor creates parent directories with the file's
+# mode, so 0644 would give directories that cannot be entered. Owner ids 0, no user names.
+_MODE_IDS = b"0000755\0" + b"0000000\0" + b"0000000\0"
+_CHECKSUM_BLANK = b"        "
+_AFTER_KIND = bytes(100) + b"ustar\x0000" + bytes(32) + bytes(32) + b"0000000\0" + b"0000000\0" + bytes(167)
+# The header checksum is the byte sum with the checksum field read as spaces; only the name,
+# the size and the type vary, so the sum of the fixed parts is computed once.
+_FIXED_SUM = sum(_MODE_IDS) + sum(FIXED_MTIME) + sum(_CHECKSUM_BLANK) + sum(_AFTER_KIND)
+_PADDING = [bytes(size) for size in range(BLOCK)]
+
+
 def _header(name: bytes, size: int, kind: bytes) -> bytes:
-    head = b"".join((
-        name.ljust(100, b"\0"),
-        # Mode 0755 as Velero writes it: its extractor creates parent directories with the
-        # file's mode, so 0644 would give directories that cannot be entered.
-        b"0000755\0", b"0000000\0", b"0000000\0",
-        b"%011o\0" % size, FIXED_MTIME,
-        b"        ", kind, bytes(100),
-        b"ustar\x0000", bytes(32), bytes(32), b"0000000\0", b"0000000\0", bytes(167),
-    ))
-    checksum = b"%06o\0 " % sum(head)
-    return head[:148] + checksum + head[156:]
+    size_field = b"%011o\0" % size
+    checksum = _FIXED_SUM + sum(name) + sum(size_field) + kind[0]
+    return b"".join((name.ljust(100, b"\0"), _MODE_IDS, size_field, FIXED_MTIME,
+                     b"%06o\0 " % checksum, kind, _AFTER_KIND))
 
 
 def _pax_header(name: bytes) -> bytes:
@@ -225,19 +229,15 @@ class TarGzWriter:
 
     def add(self, name: str, data: bytes) -> None:
         raw_name = name.encode("utf-8", "surrogateescape")
+        pending = self._pending
         if len(raw_name) > 100:
             pax = _pax_header(raw_name)
-            self._push(_header(b"././@PaxHeader", len(pax), b"x"))
-            self._push(pax + bytes(-len(pax) % BLOCK))
+            pending += (_header(b"././@PaxHeader", len(pax), b"x"), pax, _PADDING[-len(pax) % BLOCK])
+            self._pending_size += BLOCK + len(pax) + (-len(pax) % BLOCK)
             raw_name = raw_name[:100]
-        self._push(_header(raw_name, len(data), b"0"))
-        self._push(data)
-        if len(data) % BLOCK:
-            self._push(bytes(-len(data) % BLOCK))
-
-    def _push(self, piece: bytes) -> None:
-        self._pending.append(piece)
-        self._pending_size += len(piece)
+        padding = _PADDING[-len(data) % BLOCK]
+        pending += (_header(raw_name, len(data), b"0"), data, padding)
+        self._pending_size += BLOCK + len(data) + len(padding)
         if self._pending_size >= CHUNK:
             self._flush()
 
@@ -251,7 +251,7 @@ class TarGzWriter:
             self._write(out)
 
     def close(self) -> None:
-        self._push(bytes(2 * BLOCK))
+        self._pending.append(bytes(2 * BLOCK))  # the end-of-archive marker
         self._flush()
         self._write(self._deflater.flush())
         self._write(struct.pack("<II", self._crc, self._size & 0xFFFFFFFF))

@@ -168,7 +168,7 @@ class ArchiveTransform:
             if path is None:
                 self._write(writer, entry.name, entry.data)  # anything Velero may add later is kept
                 continue
-            self._item(writer, path, entry.data)
+            self._item(writer, path, entry.data, entry.name)
             self._maybe_progress()
         if not self.stats.format_version:
             raise ArchiveError(f"{label} has no {VERSION_ENTRY}: it is not a Velero backup archive")
@@ -181,18 +181,19 @@ class ArchiveTransform:
         writer.add(name, data)
         self.stats.entries_out += 1
 
-    def _item(self, writer: ArchiveWriter, path: ItemPath, raw: bytes, added: bool = False) -> None:
+    def _item(self, writer: ArchiveWriter, path: ItemPath, raw: bytes, name: str, added: bool = False) -> None:
         outcome = self.items.transform(path, raw)
         kept = outcome.status != "skipped"
         status = "added" if added and kept else outcome.status
         data = raw if outcome.data is None else outcome.data
         if kept:
-            self._write(writer, path.render(), data)
+            self._write(writer, name, data)
         variant = _variant(path)
         digest = hashlib.blake2b(data, digest_size=16).digest() if kept else b""
         self.index.add(path.resource, path.namespace, path.name, variant, kept, digest, outcome.gvk)
         if variant == PLAIN:
-            self.stats.seen_resources.setdefault(path.resource, tuple(outcome.gvk.rsplit("/", 1)))
+            if path.resource not in self.stats.seen_resources:
+                self.stats.seen_resources[path.resource] = tuple(outcome.gvk.rsplit("/", 1))
             self.report.record(path.resource, path.namespace, path.name, status, outcome.actions,
                                outcome.diff)
             for extra in outcome.additional:
@@ -221,7 +222,7 @@ class ArchiveTransform:
             for version_dir in ("", version + "-preferredversion"):
                 path = ItemPath(folder, version_dir, namespace, name)
                 self._item(writer, path, json.dumps(obj, separators=(",", ":"), sort_keys=True).encode(),
-                           added=True)
+                           path.render(), added=True)
 
     def _check_copies(self, label: str) -> None:
         diverging = self.index.diverging_copies()
