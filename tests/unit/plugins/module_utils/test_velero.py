@@ -37,9 +37,10 @@ from ansible_collections.openshift_migration.velero.plugins.module_utils.velero_
     parse_results,
     summarize,
 )
-from kubernetes.dynamic.exceptions import NotFoundError, ResourceNotFoundError
 from urllib3 import HTTPSConnectionPool
 from urllib3.exceptions import MaxRetryError, NewConnectionError
+
+from .velero_fakes import FakeClient, namespace_object as _namespace
 
 BACKUP_OPTIONS = {"included_namespaces": ["sample-app"], "ttl": "24h", "snapshot_volumes": False,
                   "label_selector": {"app": "shop"}, "storage_location": None}
@@ -261,61 +262,6 @@ def test_summarize_caps_the_message():
 
 
 # --- cluster look-ups through a fake kubernetes.core client ---------------------------------
-
-class FakeInstance:
-    def __init__(self, data):
-        self.data = data
-
-    def to_dict(self):
-        return json.loads(json.dumps(self.data))
-
-
-class FakeResources:
-    def __init__(self, served):
-        self.served = served
-
-    def get(self, api_version, kind):
-        if (api_version, kind) not in self.served:
-            raise ResourceNotFoundError(f"{kind} not found")
-        return (api_version, kind)
-
-
-class FakeClient:
-    """The parts of kubernetes.core's K8SClient the helpers use, over a dict of objects."""
-
-    def __init__(self, objects=(), served=None, on_create=None):
-        velero = {("velero.io/v1", kind) for kind in ("Backup", "Restore", "BackupStorageLocation", "DownloadRequest")}
-        self.resources = FakeResources(served if served is not None else velero | {("v1", "Namespace")})
-        self.objects = {(obj["kind"], obj["metadata"].get("namespace"), obj["metadata"]["name"]): obj for obj in objects}
-        self.on_create = on_create
-        self.created, self.deleted = [], []
-
-        class Configuration:
-            host = "https://127.0.0.1:16443"
-
-        self.configuration = Configuration()
-
-    def get(self, resource, name=None, namespace=None):
-        key = (resource[1], namespace, name)
-        if key not in self.objects:
-            raise NotFoundError(type("E", (), {"status": 404, "reason": "NotFound", "body": "{}", "headers": {}})())
-        return FakeInstance(self.objects[key])
-
-    def create(self, resource, definition, namespace=None):
-        self.created.append(definition)
-        stored = json.loads(json.dumps(definition))
-        if self.on_create:
-            self.on_create(stored)
-        self.objects[(resource[1], namespace, definition["metadata"]["name"])] = stored
-        return FakeInstance(stored)
-
-    def delete(self, resource, name=None, namespace=None):
-        self.deleted.append(name)
-
-
-def _namespace(name):
-    return {"kind": "Namespace", "metadata": {"name": name}}
-
 
 def test_ensure_object_creates_then_finds_then_conflicts():
     client = FakeClient([_namespace("velero")])
