@@ -2,9 +2,9 @@
 
 * Credentials reach skopeo through private temporary files (auth.json, certificate folders),
   never through its command line; the files are removed when the run ends.
-* Copies run in parallel, one worker per destination repository: the copies of a repository
-  run one after the other in plan order (oldest first, so the newest image ends up on the
-  tag; pushes racing into one repository also make docker-registry fail).
+* Copies run in parallel, except that the copies of one destination tag run one after the
+  other in plan order (oldest first, so the newest image ends up on the tag), and the first
+  tag of each repository is copied before its others (see CopyEngine.copy).
 * An image already at the destination with the expected digest is reported ``present`` and
   not copied again, which makes a second run a no-op.
 * Each copy is retried with exponential backoff; a failure does not stop the other copies.
@@ -83,6 +83,19 @@ def _repository(reference: str) -> str:
     name = reference.split("@", 1)[0]
     head, slash, last = name.rpartition("/")
     return f"{head}{slash}{last.split(':', 1)[0]}"
+
+
+def _tag_groups(copies: list[ImageCopy]) -> dict[str, list[list[int]]]:
+    """Indices of the copies by destination repository, then by group, in plan order.
+
+    A group holds the copies of one destination tag (they must run one after the other,
+    oldest first), or the identical by-digest copies of one image.
+    """
+    repositories: dict[str, dict[tuple[str, str], list[int]]] = {}
+    for index, item in enumerate(copies):
+        key = (item.dest, item.image if item.by_digest_only else "")
+        repositories.setdefault(_repository(item.dest), {}).setdefault(key, []).append(index)
+    return {repository: list(groups.values()) for repository, groups in repositories.items()}
 
 
 def _tag_of(reference: str) -> str:
@@ -188,33 +201,45 @@ class CopyEngine:
                        dest=_Side(self.dest_auth, {registry_host(c.dest) for c in copies},
                                   workdir, "dest"),
                        workdir=workdir, dry_run=dry_run)
-            # One worker per destination repository: copies of a tag must run in plan order,
-            # and docker-registry answers 500 when pushes into one repository race.
-            groups: dict[str, list[int]] = {}
-            for index, item in enumerate(copies):
-                groups.setdefault(_repository(item.dest), []).append(index)
+            repositories = _tag_groups(copies)
             with ThreadPoolExecutor(max_workers=self.parallel) as pool:
-                futures = [pool.submit(self._run_group, run, copies, indices, results)
-                           for indices in groups.values()]
-                for future in futures:
+                # The first group of each repository runs alone: it brings the layers the
+                # repository's images share, so that its other groups can then run side by
+                # side without racing pushes of the same layers (docker-registry answers 500).
+                firsts = {repository: pool.submit(self._first_group, run, copies, groups[0],
+                                                  results)
+                          for repository, groups in repositories.items()}
+                tags = {repository: future.result() for repository, future in firsts.items()}
+                rest = [pool.submit(self._run_group, run, copies, group, results, tags[repository])
+                        for repository, groups in repositories.items() for group in groups[1:]]
+                for future in rest:
                     future.result()
         finally:
             shutil.rmtree(workdir, ignore_errors=True)
         return [result for result in results if result is not None]
 
-    def _run_group(self, run: _Run, copies: list[ImageCopy], indices: list[int],
-                   results: list[CopyResult | None]) -> None:
-        """Copy the images of one destination repository, one after the other in plan order."""
-        last_of_tag = {copies[index].dest: index for index in indices}
-        tags = self._destination_tags(run, _repository(copies[indices[0]].dest))
-        moved: set[str] = set()  # tags an earlier copy of this run re-pointed
-        for index in indices:
+    def _first_group(self, run: _Run, copies: list[ImageCopy], group: list[int],
+                     results: list[CopyResult | None]) -> set[str] | None:
+        """List the repository's tags, run its first group; return the tags for the others."""
+        tags = self._destination_tags(run, _repository(copies[group[0]].dest))
+        self._run_group(run, copies, group, results, tags)
+        return tags
+
+    def _run_group(self, run: _Run, copies: list[ImageCopy], group: list[int],
+                   results: list[CopyResult | None], tags: set[str] | None) -> None:
+        """Copy one group (the images of a tag, or one by-digest image) in plan order.
+
+        ``tags`` lists the repository's tags before the run (None when unknown): an image
+        whose tag is missing needs no inspection.
+        """
+        moved = False  # an earlier copy of this group re-pointed the tag
+        for index in group:
             item = copies[index]
-            if not item.by_digest_only and (item.dest in moved or (
+            if not item.by_digest_only and (moved or (
                     tags is not None and _tag_of(item.dest) not in tags)):
                 found, check_error = None, ""
             else:
-                found, check_error = self._present(run, item, last_of_tag[item.dest] == index)
+                found, check_error = self._present(run, item, index == group[-1])
             if found:
                 result = CopyResult(item, PRESENT, digest=found)
             elif run.dry_run:
@@ -222,8 +247,7 @@ class CopyEngine:
                           CopyResult(item, SKIPPED, reason="check mode: would be copied"))
             else:
                 result = self._copy_with_retries(run, item)
-            if result.status in (COPIED, SKIPPED) and not item.by_digest_only:
-                moved.add(item.dest)
+            moved = moved or result.status in (COPIED, SKIPPED)
             results[index] = result
             if self.progress is not None:
                 with run.lock:

@@ -103,6 +103,7 @@ def run() -> list[str]:
             cpu = _cpu_seconds(registries) - cpu_before
 
             copied = sum(1 for result in results if result.status == COPIED)
+            retried = sum(result.attempts - 1 for result in results if result.attempts > 1)
             same = _tag_digests(engine_plan) == _tag_digests(baseline_plan)
         finally:
             for registry in registries:
@@ -110,7 +111,8 @@ def run() -> list[str]:
     return [
         f"{len(engine_plan)} tags over {STREAMS} ImageStreams, shared base layers",
         f"skopeo copy one by one: {baseline:.2f}s ({baseline_cpu:.1f} CPU-seconds)",
-        f"CopyEngine (parallel={PARALLEL}): {engine:.2f}s ({cpu:.1f} CPU-seconds), {copied} copied",
+        f"CopyEngine (parallel={PARALLEL}): {engine:.2f}s ({cpu:.1f} CPU-seconds), {copied} copied, "
+        f"{retried} retries",
         f"digests identical at both destinations: {'yes' if same else 'NO'}",
         f"ratio: {baseline / engine:.2f}x faster (target >= 3x)",
         f"CPU-seconds count skopeo and the registries; on {os.cpu_count()} cores no run of the "
