@@ -166,6 +166,10 @@ def test_unknown_backup_names_the_backups_there_and_writes_nothing(bucket):
 @pytest.mark.parametrize("damage, message", [
     (lambda path: path.write_bytes(b"not gzip"), "not a gzip file"),
     (lambda path: path.write_bytes(path.read_bytes()[:-100]), "truncated"),
+    (lambda path: build_archive(str(path), sample_objects(), version=None), "has no metadata/version"),
+    (lambda path: build_archive(str(path), sample_objects(), version=b"3.0.0\n"), "unknown backup format version"),
+    (lambda path: build_archive(str(path), sample_objects(), extra=[("resources/pods/namespaces/app/bad.json",
+                                                                     b"not json")]), "is not valid JSON"),
 ])
 def test_corrupt_archive_in_location_writes_nothing(bucket, damage, message):
     damage(bucket / "velero" / "backups" / "b1" / "b1.tar.gz")
