@@ -334,8 +334,19 @@ def _connection_reason(error: Any) -> str:
     return _CONNECTION_PREFIX.sub("", reason, count=1)
 
 
+def _from_the_wire(error: BaseException) -> bool:
+    return (getattr(error, "pool", None) is not None or isinstance(getattr(error, "status", None), int)
+            or isinstance(error, (ConnectionError, TimeoutError, socket.gaierror)))
+
+
 def explain_error(error: BaseException, cluster: str = "") -> str:
     """One sentence for an exception met while talking to ``cluster`` (its URL, "" when unknown)."""
+    # Look-ups wrap the client's exception; what went wrong on the wire is in the cause.
+    cause = error
+    while cause is not None and not _from_the_wire(cause):
+        cause = cause.__cause__
+    if cause is not None:
+        error = cause
     pool = getattr(error, "pool", None)
     if pool is not None and getattr(pool, "host", None):
         cluster = f"{getattr(pool, 'scheme', 'https')}://{pool.host}:{pool.port}"

@@ -359,3 +359,17 @@ def test_explain_socket_errors_and_other_os_errors():
         "cluster https://c:6443 is unreachable: [Errno 111] Connection refused; check host/kubeconfig")
     assert explain_error(FileNotFoundError(2, "No such file or directory", "/kube/config")) == (
         "[Errno 2] No such file or directory: '/kube/config'")
+
+
+def test_explain_looks_through_wrapping_errors():
+    class ApiError(Exception):
+        status, body, reason = 401, "", "Unauthorized"
+
+    try:
+        try:
+            raise ApiError("401")
+        except ApiError as cause:
+            raise MigrationError("reading ClusterVersion /version failed: 401 ...") from cause
+    except MigrationError as wrapped:
+        assert explain_error(wrapped, "https://c:6443") == (
+            "cluster https://c:6443 rejected the credentials (401 Unauthorized): check the token or kubeconfig")
