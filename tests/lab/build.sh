@@ -112,6 +112,9 @@ build_velero() {
   pin_velero_k8s "$dir"
   write_tools "$dir" github.com/vmware-tanzu/velero/cmd/velero
   local ldflags="-s -w -X github.com/vmware-tanzu/velero/pkg/buildinfo.Version=$VELERO_VERSION"
+  # Velero's controller-runtime manager would also serve metrics on :8080 (all interfaces, and one
+  # port for both lab servers); "0" switches that server off. Velero's own --metrics-address stays.
+  ldflags+=" -X sigs.k8s.io/controller-runtime/pkg/metrics/server.DefaultBindAddress=0"
   (cd "$dir" && go get "github.com/vmware-tanzu/velero@$VELERO_VERSION" && go mod tidy && mkdir -p "$out" \
      && go build -ldflags "$ldflags" -o "$out/velero" github.com/vmware-tanzu/velero/cmd/velero)
   finish velero "$VELERO_VERSION" "$start"
@@ -168,6 +171,7 @@ print_paths() {
   echo "KUBE_APISERVER_BIN=$(bin_dir kubernetes "$KUBERNETES_VERSION")/kube-apiserver"
   echo "KUBE_CONTROLLER_MANAGER_BIN=$(bin_dir kubernetes "$KUBERNETES_VERSION")/kube-controller-manager"
   echo "VELERO_BIN=$(bin_dir velero "$VELERO_VERSION")/velero"
+  echo "VELERO_VERSION=$VELERO_VERSION"
   echo "VELERO_PLUGIN_DIR=$(bin_dir velero-plugin-for-aws "$VELERO_AWS_PLUGIN_VERSION")/plugins"
   echo "MINIO_BIN=$(bin_dir minio "$MINIO_VERSION")/minio"
 }

@@ -62,6 +62,16 @@ def apply(client: DynamicClient, doc: dict) -> dict:
     return stored.to_dict()
 
 
+def create_if_missing(client: DynamicClient, doc: dict) -> None:
+    """Create an object unless one of that name exists (whoever made it, whatever it holds)."""
+    resource = resource_for(client, doc["apiVersion"], doc["kind"])
+    namespace = doc["metadata"].get("namespace") if resource.namespaced else None
+    try:
+        resource.get(name=doc["metadata"]["name"], namespace=namespace)
+    except NotFoundError:
+        resource.create(body=doc, namespace=namespace)
+
+
 def apply_all(client: DynamicClient, docs: list[dict]) -> None:
     for doc in docs:
         if doc.get("kind") == "List":

@@ -59,7 +59,7 @@ def install_platform(cluster: Cluster, registry: Registry, work: Path,
 
 def velero_server(cluster: Cluster, bins: dict, ports: tuple[int, int], s3, bucket: str,
                   prefix: str, credentials: Path) -> VeleroServer:
-    return VeleroServer(cluster=cluster, velero_bin=bins["velero"],
+    return VeleroServer(cluster=cluster, velero_bin=bins["velero"], version=bins["velero-version"],
                         plugin_dir=bins["velero-plugin-dir"], metrics_port=ports[0],
                         profiler_port=ports[1],
                         s3=VeleroS3(endpoint=s3.endpoint, bucket=bucket, prefix=prefix,

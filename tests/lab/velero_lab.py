@@ -37,6 +37,7 @@ class VeleroS3:
 class VeleroServer:
     cluster: Cluster
     velero_bin: str
+    version: str
     plugin_dir: str
     metrics_port: int
     profiler_port: int
@@ -59,6 +60,22 @@ class VeleroServer:
         kube.wait_crds_established(client, names)
         kube.ensure_namespace(client, NAMESPACE)
         kube.apply(client, self.location())
+        kube.create_if_missing(client, self.placeholder_deployment())
+
+    def placeholder_deployment(self) -> dict:
+        """A scaled-to-zero `velero` Deployment: the server runs outside the cluster, but restore
+        actions read the server's image from this Deployment and fail every restore without it."""
+        labels = {"component": "velero", "deploy": "velero"}
+        return {
+            "apiVersion": "apps/v1", "kind": "Deployment",
+            "metadata": {"name": "velero", "namespace": NAMESPACE, "labels": labels},
+            "spec": {
+                "replicas": 0, "selector": {"matchLabels": labels},
+                "template": {"metadata": {"labels": labels}, "spec": {"containers": [{
+                    "name": "velero", "image": f"velero/velero:{self.version}",
+                    "command": ["/velero"], "args": ["server"]}]}},
+            },
+        }
 
     def location(self) -> dict:
         return {
