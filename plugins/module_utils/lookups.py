@@ -126,10 +126,11 @@ class LiveLookup:
         return found.to_dict().get("items") or []
 
     def server_version(self) -> dict | None:
-        dynamic = getattr(self.client, "client", self.client)
-        version = getattr(dynamic, "version", None)
-        if isinstance(version, dict):
-            return version.get("kubernetes", version)
+        # A kubernetes DynamicClient answers /version itself; kubernetes.core's client wraps one.
+        for candidate in (self.client, getattr(self.client, "client", None)):
+            version = getattr(candidate, "version", None)
+            if isinstance(version, dict):
+                return version.get("kubernetes", version)
         return None
 
     def update(self, obj: dict) -> None:

@@ -60,3 +60,13 @@ def test_common_backup_stamps_live_facts_on_a_deploymentconfig(lab, source):
     assert notes["openshift.io/backup-server-version"] == lab["clusters"]["source"]["server_version"]
     assert notes["openshift.io/backup-registry-hostname"] == lab["clusters"]["source"]["registry_hostname"]
     assert notes["oadp.openshift.io/includes-dm-dc-fix"] == "true"
+
+
+def test_kubernetes_core_client_answers_the_same(lab):
+    """Modules build their look-up on kubernetes.core's client; it must answer like the dynamic client."""
+    from ansible_collections.kubernetes.core.plugins.module_utils.k8s.client import get_api_client
+
+    lookup = LiveLookup(get_api_client(kubeconfig=lab["clusters"]["source"]["kubeconfig"]))
+    assert discover_server_version(lookup) == lab["clusters"]["source"]["server_version"]
+    assert lookup.get("v1", "ServiceAccount", "app", NAMESPACE)["metadata"]["name"] == "app"
+    assert lookup.get("v1", "ServiceAccount", "no-such-account", NAMESPACE) is None
