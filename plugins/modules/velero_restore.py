@@ -23,7 +23,7 @@ description:
   - With O(wait), waits until the Restore reaches a final phase, and fails when it ends C(Failed),
     C(PartiallyFailed) or C(FailedValidation), or when O(wait_timeout) passes.
   - When the Restore recorded warnings or errors, reads its results through a Velero
-    C(DownloadRequest) and returns them per namespace (RV(results)); a failure message carries them.
+    C(DownloadRequest) and returns them per namespace (RV(restore_results)); a failure message carries them.
 extends_documentation_fragment:
   - kubernetes.core.k8s_auth_options
 requirements:
@@ -131,7 +131,7 @@ EXAMPLES = r"""
 
 - name: Show the warnings of the restored namespace
   ansible.builtin.debug:
-    var: restore.results.warnings.namespaces
+    var: restore.restore_results.warnings.namespaces
 """
 
 RETURN = r"""
@@ -164,7 +164,7 @@ error_count:
   description: Number of errors Velero recorded.
   returned: always
   type: int
-results:
+restore_results:
   description: The warnings and errors of the restore, as Velero's restore results file holds them.
   returned: when the Restore finished with warnings or errors
   type: dict
@@ -327,7 +327,9 @@ def run(module: AnsibleK8SModule, client) -> tuple[dict, str | None]:
     if is_final(restore) and (result["warning_count"] or result["error_count"]):
         results, lines = results_of(client, namespace, params["name"])
         if results is not None:
-            result["results"] = results
+            result["restore_results"] = results
+        elif result["phase"] not in RESTORE_FAILED:
+            module.warn(f"{ref}: {lines[0]}")
     if result["phase"] in RESTORE_FAILED:
         status = restore.get("status") or {}
         reasons = list(status.get("validationErrors") or [])

@@ -244,3 +244,35 @@ def test_restore_of_an_unknown_backup(lab, names):
     assert result["msg"] == (f"velero_restore: backup {names['velero']}/no-such-backup is not known to Velero on "
                              f"{lab['clusters']['destination']['api_url']}: check the name, or wait for Velero's "
                              "backup sync to import it from the backup location (wait: true)")
+
+
+def test_restore_over_existing_objects_reports_warnings_per_namespace(lab, names, restore):
+    """A second Restore into the same namespace finds every object there: Velero warns, the module reads why."""
+    again = run_module("velero_restore", _restore_args(lab, dict(names, restore=f"{names['restore']}-again")))
+    assert not again.get("failed"), again
+    assert again["phase"] == "Completed" and again["warning_count"] >= 1
+    messages = again["restore_results"]["warnings"]["namespaces"][names["target"]]
+    # The controller manager writes the destination's own CA into every new namespace, so this one always differs.
+    assert 'could not restore, ConfigMap "kube-root-ca.crt" already exists. Warning: the in-cluster version is different ' \
+           "than the backed-up version" in messages
+    assert again["restore_results"]["errors"]["namespaces"] == {}
+
+
+def test_backup_log_is_readable_through_a_download_request(lab, names, backup):
+    from ansible_collections.kubernetes.core.plugins.module_utils.k8s.client import get_api_client
+    from ansible_collections.openshift_migration.velero.plugins.module_utils.velero_download import (
+        download_url,
+        fetch,
+        filter_log,
+        gunzip,
+    )
+
+    client = get_api_client(kubeconfig=lab["clusters"]["source"]["kubeconfig"])
+    url = download_url(client, names["velero"], "BackupLog", names["backup"])
+    assert url.startswith(lab["s3"]["endpoint"])
+    log = gunzip(fetch(url)).decode()
+    assert f"backup={names['velero']}/{names['backup']}" in log
+    assert "level=info" in log
+    kept = filter_log(log)
+    assert all(line.startswith(("error: ", "warning: ")) for line in kept)
+    assert len(kept) == sum(1 for line in log.splitlines() if " level=error " in line or " level=warning " in line)

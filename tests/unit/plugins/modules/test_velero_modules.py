@@ -149,7 +149,7 @@ def test_restore_waits_for_backup_sync_then_returns_results(monkeypatch):
     result = run_module(monkeypatch, velero_restore, client, RESTORE_ARGS)
     assert result["failed"] is False and result["changed"] is True
     assert result["phase"] == "Completed" and result["progress"] == {"items_restored": 5, "total_items": 5}
-    assert result["results"]["warnings"]["namespaces"] == {"shop-new": ["could not restore, Route shop already exists"]}
+    assert result["restore_results"]["warnings"]["namespaces"] == {"shop-new": ["could not restore, Route shop already exists"]}
     assert client.created[0]["spec"] == {"backupName": "b1", "namespaceMapping": {"shop": "shop-new"}}
     assert client.created[1]["spec"]["target"] == {"kind": "RestoreResults", "name": "r1"}
 
