@@ -5,11 +5,12 @@ through its backup sync, and the restore recreates it under another name there.
 """
 from __future__ import annotations
 
+import json
 import socket
 
 import pytest
 from kubernetes.dynamic.exceptions import NotFoundError
-from velero_modules_helpers import client_for, kubeconfig_variant, run_module
+from velero_modules_helpers import client_for, kubeconfig_variant, run_module, run_playbook
 
 VELERO_KINDS = {"Backup": True, "Restore": True, "BackupStorageLocation": True, "DownloadRequest": True}
 
@@ -276,3 +277,38 @@ def test_backup_log_is_readable_through_a_download_request(lab, names, backup):
     kept = filter_log(log)
     assert all(line.startswith(("error: ", "warning: ")) for line in kept)
     assert len(kept) == sum(1 for line in log.splitlines() if " level=error " in line or " level=warning " in line)
+
+
+PLAYBOOK = """
+- name: The Velero modules share connection options through their action group
+  hosts: localhost
+  gather_facts: false
+  module_defaults:
+    group/openshift_migration.velero.velero:
+      kubeconfig: {kubeconfig}
+  tasks:
+    - name: Read the source cluster
+      openshift_migration.velero.cluster_info:
+      register: facts
+    - name: Find the backup made earlier
+      openshift_migration.velero.velero_backup:
+        name: {backup}
+        included_namespaces: [{sample}]
+        wait: true
+      register: found
+    - name: Both ran against the source
+      ansible.builtin.assert:
+        that:
+          - facts.registry_hostname == "127.0.0.1:5001"
+          - found is not changed
+          - found.phase == "Completed"
+"""
+
+
+def test_action_group_sets_the_connection_for_every_module(lab, names, backup, tmp_path):
+    playbook = PLAYBOOK.format(kubeconfig=lab["clusters"]["source"]["kubeconfig"], backup=names["backup"],
+                               sample=names["sample"])
+    process = run_playbook(playbook, tmp_path)
+    assert process.returncode == 0, process.stdout + process.stderr
+    stats = json.loads(process.stdout)["stats"]["localhost"]
+    assert (stats["ok"], stats["changed"], stats["failures"]) == (3, 0, 0)

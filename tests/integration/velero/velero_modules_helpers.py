@@ -47,3 +47,14 @@ def kubeconfig_variant(lab: dict, cluster: str, tmp_path: Path, server: str | No
     path.write_text(yaml.safe_dump(kubeconfig))
     path.chmod(0o600)
     return str(path)
+
+
+def run_playbook(playbook: str, tmp_path: Path, check: bool = False) -> subprocess.CompletedProcess:
+    """ansible-playbook on a playbook text, with the JSON callback (stdout is one JSON document)."""
+    path = tmp_path / "playbook.yml"
+    path.write_text(playbook)
+    env = {**os.environ, "ANSIBLE_LOAD_CALLBACK_PLUGINS": "1", "ANSIBLE_STDOUT_CALLBACK": "ansible.builtin.json",
+           "ANSIBLE_NOCOLOR": "1", "ANSIBLE_LOCALHOST_WARNING": "false", "ANSIBLE_INVENTORY_UNPARSED_WARNING": "false",
+           "ANSIBLE_PYTHON_INTERPRETER": sys.executable}
+    command = [str(ANSIBLE.parent / "ansible-playbook"), str(path)] + (["--check"] if check else [])
+    return subprocess.run(command, env=env, capture_output=True, text=True, timeout=900, check=False, cwd=tmp_path)
