@@ -3,8 +3,9 @@
 # GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
 """What a transform did: counts per resource kind and one record per changed, skipped or added item.
 
-Item records (with their diffs) go to a private spool file as they come, so a report on a
-very large archive never sits in memory; the JSON and Markdown files are written from it.
+Item records go to a private spool file as they come, so a report on a very large archive
+never sits in memory. A changed item's record holds both versions; its diff is made when the
+record is read, so diffs cost only what a result or a report file actually shows.
 """
 from __future__ import annotations
 
@@ -12,6 +13,8 @@ import json
 import os
 import tempfile
 from typing import Any, Iterator
+
+from .item_diff import item_diff
 
 STATUSES = ("kept", "changed", "skipped", "added")
 
@@ -33,13 +36,13 @@ class TransformReport:
         counts[status] += 1
 
     def record(self, resource: str, namespace: str, name: str, status: str, actions: list[str],
-               diff: str = "") -> None:
+               before: bytes = b"", after: bytes = b"") -> None:
         """Count an item and, unless it was kept as is, remember what happened to it."""
         self.count(resource, status)
         if status == "kept":
             return
         entry = {"resource": resource, "namespace": namespace, "name": name, "status": status,
-                 "actions": actions, "diff": diff}
+                 "actions": actions, "before": before.decode("utf-8"), "after": after.decode("utf-8")}
         self._spool.write(json.dumps(entry, sort_keys=True) + "\n")
         self.records += 1
 
@@ -61,11 +64,17 @@ class TransformReport:
         return bool(totals["changed"] or totals["skipped"] or totals["added"])
 
     def items(self) -> Iterator[dict]:
+        """The item records in archive order, each with the diff of the item's changes."""
         self._spool.flush()
-        self._spool.seek(0)
-        for line in self._spool:
-            yield json.loads(line)
-        self._spool.seek(0, os.SEEK_END)
+        with open(self._spool_path, encoding="utf-8") as spool:
+            for line in spool:
+                entry = json.loads(line)
+                before, after = entry.pop("before"), entry.pop("after")
+                entry["diff"] = ""
+                if before and after:
+                    where = f"{entry['namespace']}/{entry['name']}" if entry["namespace"] else entry["name"]
+                    entry["diff"] = item_diff(json.loads(before), json.loads(after), f"{entry['resource']} {where}")
+                yield entry
 
     def summary(self) -> str:
         totals = self.totals
@@ -85,38 +94,42 @@ class TransformReport:
                 "items": items, "items_total": self.records,
                 "planned_copies": self.planned_copies, "warnings": list(self.warnings)}
 
-    def write_json(self, path: str) -> None:
-        with _replace(path) as out:
+    def write_files(self, json_path: str, markdown_path: str) -> None:
+        """Write the JSON and the Markdown report in one pass over the item records."""
+        with _replace(json_path) as as_json, _replace(markdown_path) as as_markdown:
             head = {"info": self.info, "summary": self.summary(), "totals": self.totals,
                     "kinds": {name: self.kinds[name] for name in sorted(self.kinds)},
                     "planned_copies": self.planned_copies, "warnings": self.warnings}
-            out.write(json.dumps(head, indent=2, sort_keys=True)[:-2] + ',\n  "items": [')
+            as_json.write(json.dumps(head, indent=2, sort_keys=True)[:-2] + ',\n  "items": [')
+            self._markdown_head(as_markdown)
             for number, entry in enumerate(self.items()):
-                out.write(("," if number else "") + "\n    " + json.dumps(entry, sort_keys=True))
-            out.write("\n  ]\n}\n")
+                as_json.write(("," if number else "") + "\n    " + json.dumps(entry, sort_keys=True))
+                self._markdown_item(as_markdown, entry)
+            as_json.write("\n  ]\n}\n")
 
-    def write_markdown(self, path: str) -> None:
-        with _replace(path) as out:
-            out.write("# Backup transform report\n\n")
-            for key, value in sorted(self.info.items()):
-                out.write(f"- **{key}**: {value}\n")
-            out.write(f"\n{self.summary()}\n\n## Items per resource\n\n")
-            out.write("| resource | kept | changed | skipped | added |\n|---|---:|---:|---:|---:|\n")
-            for name in sorted(self.kinds):
-                counts = self.kinds[name]
-                out.write(f"| {name} | " + " | ".join(str(counts[s]) for s in STATUSES) + " |\n")
-            if self.warnings:
-                out.write("\n## Warnings\n\n" + "".join(f"- {w}\n" for w in self.warnings))
-            if self.planned_copies:
-                out.write("\n## Image copies needed\n\n")
-                out.write("".join(f"- `{c['src']}` -> `{c['dest']}`\n" for c in self.planned_copies))
-            out.write("\n## Changed, skipped and added items\n")
-            for entry in self.items():
-                where = f"{entry['namespace']}/{entry['name']}" if entry["namespace"] else entry["name"]
-                out.write(f"\n### {entry['status']}: {entry['resource']} {where}\n\n")
-                out.write("Actions: " + (", ".join(entry["actions"]) or "none") + "\n")
-                if entry["diff"]:
-                    out.write("\n```diff\n" + entry["diff"] + "```\n")
+    def _markdown_head(self, out) -> None:
+        out.write("# Backup transform report\n\n")
+        for key, value in sorted(self.info.items()):
+            out.write(f"- **{key}**: {value}\n")
+        out.write(f"\n{self.summary()}\n\n## Items per resource\n\n")
+        out.write("| resource | kept | changed | skipped | added |\n|---|---:|---:|---:|---:|\n")
+        for name in sorted(self.kinds):
+            counts = self.kinds[name]
+            out.write(f"| {name} | " + " | ".join(str(counts[s]) for s in STATUSES) + " |\n")
+        if self.warnings:
+            out.write("\n## Warnings\n\n" + "".join(f"- {w}\n" for w in self.warnings))
+        if self.planned_copies:
+            out.write("\n## Image copies needed\n\n")
+            out.write("".join(f"- `{c['src']}` -> `{c['dest']}`\n" for c in self.planned_copies))
+        out.write("\n## Changed, skipped and added items\n")
+
+    @staticmethod
+    def _markdown_item(out, entry: dict) -> None:
+        where = f"{entry['namespace']}/{entry['name']}" if entry["namespace"] else entry["name"]
+        out.write(f"\n### {entry['status']}: {entry['resource']} {where}\n\n")
+        out.write("Actions: " + (", ".join(entry["actions"]) or "none") + "\n")
+        if entry["diff"]:
+            out.write("\n```diff\n" + entry["diff"] + "```\n")
 
     def close(self) -> None:
         self._spool.close()

@@ -21,7 +21,6 @@ from .archive import (VERSION_ENTRY, ArchiveError, ArchiveWriter, ItemPath, chec
                       parse_item_path)
 from .actions.registry import BACKUP_ACTIONS, ITEM_BLOCK_ACTIONS, RESTORE_ACTIONS
 from .context import BackupContext, RestoreContext
-from .item_diff import item_diff
 from .item_index import OTHER_VERSION, PLAIN, PREFERRED, ItemIndex
 from .report import TransformReport
 from .resources import parse_resource
@@ -43,7 +42,6 @@ class Outcome:
     actions: list[str]
     additional: list[dict]
     gvk: str
-    diff: str = ""
 
 
 @dataclass
@@ -51,7 +49,6 @@ class TransformSettings:
     backup_ctx: BackupContext | None = None
     restore_ctx: RestoreContext | None = None
     disabled: Collection[str] = ()
-    with_diffs: bool = True
     progress: Callable[[str], None] | None = None
 
 
@@ -128,8 +125,7 @@ class ItemTransformer:
         if item == original:
             return Outcome(None, "kept", actions, additional, _gvk(original))
         data = json.dumps(item, separators=(",", ":"), sort_keys=True, ensure_ascii=False).encode("utf-8")
-        diff = item_diff(original, item, path.describe()) if settings.with_diffs else ""
-        return Outcome(data, "changed", actions, additional, _gvk(item), diff)
+        return Outcome(data, "changed", actions, additional, _gvk(item))
 
 
 def _gvk(item: dict) -> str:
@@ -194,8 +190,9 @@ class ArchiveTransform:
         if variant == PLAIN:
             if path.resource not in self.stats.seen_resources:
                 self.stats.seen_resources[path.resource] = tuple(outcome.gvk.rsplit("/", 1))
+            # The diff is made from both versions only when a report needs it (see report.py).
             self.report.record(path.resource, path.namespace, path.name, status, outcome.actions,
-                               outcome.diff)
+                               raw if status == "changed" else b"", outcome.data or b"")
             for extra in outcome.additional:
                 if extra not in self._wanted:
                     self._wanted.append(extra)

@@ -207,8 +207,7 @@ def _run(spec, settings, report, index, staging, old_name, new_backup) -> dict:
         report.info["new_backup"] = spec.new_backup_name or ""
         if not spec.check_mode:
             os.makedirs(os.path.dirname(os.path.abspath(json_path)), exist_ok=True)
-            report.write_json(json_path)
-            report.write_markdown(md_path)
+            report.write_files(json_path, md_path)
         result["report_files"] = [json_path, md_path]
     result["report"] = report.as_result(spec.max_diff_items)
     return result
