@@ -27,21 +27,28 @@ LAB_DIR = Path(__file__).resolve().parent
 STATE = Path(os.environ.get("LAB_STATE", Path.home() / ".cache/openshift-migration-velero/lab-state"))
 STATE_FILE = STATE / "lab.json"
 
-S3_PORT = 19000
+# LAB_PORT_OFFSET shifts every port, so a second lab (another LAB_STATE) can run beside the first.
+OFFSET = int(os.environ.get("LAB_PORT_OFFSET", "0"))
+S3_PORT = 19000 + OFFSET  # the MinIO console takes the next port
 S3_BUCKET = "velero"
 S3_PREFIX = "velero"
 # A second bucket for tests that write their own objects: unknown top-level folders under the
 # Velero location's prefix would make the location unavailable.
 S3_SCRATCH_BUCKET = "scratch"
-REGISTRY_BASE_PORT = 5001  # source-internal 5001, migration 5002, destination-internal 5003
+REGISTRY_BASE_PORT = 5001 + OFFSET  # source-internal 5001, migration 5002, destination-internal 5003
 SAMPLE_NAMESPACE = "sample-app"
 
+
+def _ports(*ports: int) -> list[int]:
+    return [port + OFFSET for port in ports]
+
+
 CLUSTERS = {
-    "source": {"ports": ClusterPorts(23790, 23800, 16443, 10357), "service_cidr": "10.96.0.0/24",
-               "velero_ports": (18085, 16060), "registry": "source-internal",
-               "openshift_version": "4.12.30"},
-    "destination": {"ports": ClusterPorts(23791, 23801, 26443, 10358),
-                    "service_cidr": "10.97.0.0/24", "velero_ports": (18086, 16061),
+    "source": {"ports": ClusterPorts(*_ports(23790, 23800, 16443, 10357)),
+               "service_cidr": "10.96.0.0/24", "velero_ports": tuple(_ports(18085, 16060)),
+               "registry": "source-internal", "openshift_version": "4.12.30"},
+    "destination": {"ports": ClusterPorts(*_ports(23791, 23801, 26443, 10358)),
+                    "service_cidr": "10.97.0.0/24", "velero_ports": tuple(_ports(18086, 16061)),
                     "registry": "destination-internal", "openshift_version": "4.16.10"},
 }
 
