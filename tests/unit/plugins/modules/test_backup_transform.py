@@ -126,3 +126,22 @@ def test_documentation_matches_the_argument_spec():
 
     compare(docs["DOCUMENTATION"]["options"], backup_transform.argument_spec(), "")
     assert {"archive", "report", "dest", "new_backup", "report_files"} == set(docs["RETURN"])
+
+
+def test_publishes_to_a_folder_location_once(monkeypatch, job, tmp_path):
+    from ..module_utils.backup_archives import write_backup_folder
+
+    write_backup_folder(str(tmp_path / "bucket" / "velero" / "backups" / "b1"), "b1", sample_objects())
+    args = {key: value for key, value in job.items() if key not in ("src", "dest")}
+    args.update(location={"path": str(tmp_path / "bucket"), "prefix": "velero"}, backup_name="b1",
+                new_backup_name="b1-moved", log_file=str(tmp_path / "progress.log"))
+    first = run_module(monkeypatch, args)
+    assert first["changed"] is True and first["new_backup"]["name"] == "b1-moved"
+    assert "velero-backup.json" in os.listdir(tmp_path / "bucket" / "velero" / "backups" / "b1-moved")
+    assert "items:" in (tmp_path / "progress.log").read_text()  # the closing summary line
+    assert run_module(monkeypatch, args)["changed"] is False
+
+
+def test_location_needs_a_bucket_or_a_path(monkeypatch, job):
+    result = run_module(monkeypatch, dict(job, location={"prefix": "velero"}))
+    assert result["failed"] is True and "bucket, path" in result["msg"]
