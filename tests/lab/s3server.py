@@ -257,7 +257,7 @@ def _write_private(path: Path, data: dict) -> None:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser = argparse.ArgumentParser(description=__doc__.split("\n", maxsplit=1)[0])
     parser.add_argument("command", choices=["build", "start", "stop", "status"])
     parser.add_argument("--port", type=int, default=9000, help="API port (console: port+1)")
     parser.add_argument("--data", type=Path, help="data directory (required except for build)")

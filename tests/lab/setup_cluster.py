@@ -86,14 +86,11 @@ def install_sample_app(cluster: Cluster, registry: Registry, work: Path, manifes
           "openshift.io/deployment-config.name")
     adopt(client, "build.openshift.io/v1", "Build", "build.openshift.io/v1", "BuildConfig",
           "openshift.io/build-config.name")
-    return {
-        "namespace": SAMPLE_NAMESPACE,
-        "registry": registry.address,
-        "images": {f"{repo}:{tag}": f"{registry.address}/{repo}@{digests[key]}"
-                   for key, (repo, tag) in SAMPLE_IMAGES.items()}
-                  | {"openshift/cli:latest": f"{registry.address}/openshift/cli@{cli_digest}"},
-        "manifests": str(manifests),
-    }
+    images = {f"{repo}:{tag}": f"{registry.address}/{repo}@{digests[key]}"
+              for key, (repo, tag) in SAMPLE_IMAGES.items()}
+    images["openshift/cli:latest"] = f"{registry.address}/openshift/cli@{cli_digest}"
+    return {"namespace": SAMPLE_NAMESPACE, "registry": registry.address, "images": images,
+            "manifests": str(manifests)}
 
 
 def adopt(client, child_version: str, child_kind: str, owner_version: str, owner_kind: str,

@@ -92,7 +92,7 @@ def test_restore_completes_on_destination(moved):
 
 
 @pytest.mark.parametrize(("api_version", "kind", "name"), EXPECTED,
-                         ids=[f"{kind}/{name}" for _, kind, name in EXPECTED])
+                         ids=[f"{case[1]}/{case[2]}" for case in EXPECTED])
 def test_restored_object_exists(moved, source, destination, api_version, kind, name):
     resource = destination.resources.get(api_version=api_version, kind=kind)
     try:
