@@ -99,3 +99,12 @@ class ArchiveWriter:
 
     def close(self) -> None:
         self._codec.close()
+
+    def __enter__(self) -> "ArchiveWriter":
+        return self
+
+    def __exit__(self, exc_type, exc, traceback) -> None:
+        if exc_type is None:
+            self.close()
+        else:
+            self._codec.abort()

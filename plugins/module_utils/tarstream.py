@@ -10,7 +10,9 @@ archive/tar and GNU tar write) and writes ustar, with a PAX header for long name
 """
 from __future__ import annotations
 
+import queue
 import struct
+import threading
 import zlib
 from typing import BinaryIO, Callable, Iterator, NamedTuple
 
@@ -214,18 +216,65 @@ def _pax_header(name: bytes) -> bytes:
     return str(length).encode() + payload
 
 
+class _Deflater(threading.Thread):
+    """Compresses and writes chunks on a second thread: zlib releases the GIL while it works,
+    so compression overlaps with the item processing of the main thread. Chunks keep their order,
+    so the bytes are the same as with inline compression."""
+
+    def __init__(self, write: Callable[[bytes], object], compresslevel: int) -> None:
+        super().__init__(name="archive-deflater", daemon=True)
+        self._write = write
+        self._deflater = zlib.compressobj(compresslevel, zlib.DEFLATED, -zlib.MAX_WBITS)
+        self._queue: queue.Queue = queue.Queue(maxsize=4)  # bounded: memory stays flat
+        self.crc = 0
+        self.size = 0
+        self.error: BaseException | None = None
+
+    def run(self) -> None:
+        while True:
+            data = self._queue.get()
+            if data is None:
+                return
+            if self.error is not None:
+                continue  # keep draining so that the producer never blocks
+            try:
+                self.crc = zlib.crc32(data, self.crc)
+                self.size += len(data)
+                out = self._deflater.compress(data)
+                if out:
+                    self._write(out)
+            except BaseException as exc:  # reported to the producer by put() or finish()
+                self.error = exc
+
+    def put(self, data: bytes) -> None:
+        if self.error is not None:
+            self.stop_worker()
+            raise self.error
+        self._queue.put(data)
+
+    def stop_worker(self) -> None:
+        if self.is_alive():
+            self._queue.put(None)
+            self.join()
+
+    def finish(self) -> bytes:
+        self.stop_worker()
+        if self.error is not None:
+            raise self.error
+        return self._deflater.flush()
+
+
 class TarGzWriter:
     """Write regular files as a gzip'd tar with reproducible bytes (mode 0755, gzip mtime 0)."""
 
     def __init__(self, write: Callable[[bytes], object], compresslevel: int) -> None:
         self._write = write
-        self._deflater = zlib.compressobj(compresslevel, zlib.DEFLATED, -zlib.MAX_WBITS)
-        self._crc = 0
-        self._size = 0
         self._pending: list[bytes] = []
         self._pending_size = 0
         # gzip header: no name, mtime 0, OS "unknown", so equal input gives equal bytes.
         self._write(b"\x1f\x8b\x08\x00\x00\x00\x00\x00\x00\xff")
+        self._deflater = _Deflater(write, compresslevel)
+        self._deflater.start()
 
     def add(self, name: str, data: bytes) -> None:
         raw_name = name.encode("utf-8", "surrogateescape")
@@ -244,14 +293,17 @@ class TarGzWriter:
     def _flush(self) -> None:
         data = b"".join(self._pending)
         self._pending, self._pending_size = [], 0
-        self._crc = zlib.crc32(data, self._crc)
-        self._size += len(data)
-        out = self._deflater.compress(data)
-        if out:
-            self._write(out)
+        self._deflater.put(data)
+
+    def abort(self) -> None:
+        """Stop the compression thread without finishing the archive (its bytes are discarded)."""
+        self._pending = []
+        self._deflater.error = self._deflater.error or ArchiveError("archive writing was aborted")
+        self._deflater.stop_worker()
 
     def close(self) -> None:
         self._pending.append(bytes(2 * BLOCK))  # the end-of-archive marker
         self._flush()
-        self._write(self._deflater.flush())
-        self._write(struct.pack("<II", self._crc, self._size & 0xFFFFFFFF))
+        tail = self._deflater.finish()
+        self._write(tail)
+        self._write(struct.pack("<II", self._deflater.crc, self._deflater.size & 0xFFFFFFFF))

@@ -183,10 +183,8 @@ def _run(spec, settings, report, index, staging, old_name, new_backup) -> dict:
             return lookup.get(api_version, kind, name, namespace or None)
     label = spec.src or f"backups/{spec.backup_name}/{spec.backup_name}.tar.gz in {spec.store.label}"
     source = open(spec.src, "rb") if spec.src else spec.store.open(spec.backup_name, f"{spec.backup_name}.tar.gz")
-    with source, open(staging.path(archive_name), "wb") as out:
-        writer = ArchiveWriter(out, spec.compresslevel)
+    with source, open(staging.path(archive_name), "wb") as out, ArchiveWriter(out, spec.compresslevel) as writer:
         stats = ArchiveTransform(settings, report, index).run(source, writer, label, fetch)
-        writer.close()
     if spec.progress:
         spec.progress(f"transformed {label} in {stats.seconds:.1f}s: {report.summary()}")
     report.planned_copies = _planned(settings.backup_ctx, settings.restore_ctx)

@@ -1,7 +1,9 @@
 """The streaming archive codec: Velero item paths, reading, writing, and every kind of bad input."""
 import gzip
 import io
+import random
 import tarfile
+import threading
 
 import pytest
 
@@ -131,3 +133,20 @@ def test_rejects_links_and_paths_outside_the_archive():
         entries_of(gzip.compress(raw.getvalue()))
     with pytest.raises(ArchiveError, match="points outside the archive"):
         entries_of(gzip.compress(tar_bytes([("../evil.json", b"{}")])))
+
+
+def test_write_errors_reach_the_caller():
+    class Full(io.BytesIO):
+        def write(self, data):
+            if self.tell() > 100:
+                raise OSError(28, "No space left on device")
+            return super().write(data)
+
+    noise = random.Random(7).randbytes(2048)
+    writer = ArchiveWriter(Full(), 1)
+    # Chunks are compressed on the writer's thread, so the error surfaces in a later add or in close.
+    with pytest.raises(OSError, match="No space left"):
+        for number in range(3000):
+            writer.add(f"resources/configmaps/namespaces/a/c{number}.json", noise)
+        writer.close()
+    assert not [thread for thread in threading.enumerate() if thread.name == "archive-deflater"]

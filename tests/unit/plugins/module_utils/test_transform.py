@@ -2,6 +2,7 @@
 import gzip
 import io
 import json
+import threading
 
 import pytest
 
@@ -58,13 +59,12 @@ def transform(entries, config=None, fetch=None):
     source = io.BytesIO(gzip.compress(tar_bytes(entries)))
     out = io.BytesIO()
     report, index = TransformReport(), ItemIndex()
+    lookup = config.backup_ctx.cluster.lookup if config.backup_ctx else None
+    if fetch is None and lookup is not None:
+        fetch = lambda api, kind, name, ns: lookup.get(api, kind, name, ns or None)  # noqa: E731
     try:
-        writer = ArchiveWriter(out)
-        lookup = config.backup_ctx.cluster.lookup if config.backup_ctx else None
-        if fetch is None and lookup is not None:
-            fetch = lambda api, kind, name, ns: lookup.get(api, kind, name, ns or None)  # noqa: E731
-        stats = ArchiveTransform(config, report, index).run(source, writer, "test archive", fetch)
-        writer.close()
+        with ArchiveWriter(out) as writer:
+            stats = ArchiveTransform(config, report, index).run(source, writer, "test archive", fetch)
         items = list(report.items())
     finally:
         index.close()
@@ -190,6 +190,7 @@ def test_additional_item_present_in_archive_is_not_added_twice():
 def test_bad_items_raise_one_clear_error(entries, message):
     with pytest.raises(ArchiveError, match=message):
         transform(entries)
+    assert not [thread for thread in threading.enumerate() if thread.name == "archive-deflater"]
 
 
 def test_secret_values_never_reach_diffs():
