@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Builds the lab's Go binaries from the Go module proxy into a cache outside the repository,
 # one folder per name and version, so only the first run pays for the build.
-# Usage: build.sh [all|etcd|kubernetes|velero|velero-plugin-for-aws|minio]...
+# Usage: build.sh [all|etcd|kubernetes|kubectl|velero|velero-plugin-for-aws|minio|paths]...
 set -euo pipefail
 
 LAB_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
@@ -74,25 +74,38 @@ kubernetes_staging_replaces() {
     | while read -r module; do echo "replace $module => $module $staging_version"; done
 }
 
-build_kubernetes() {
-  is_built kubernetes "$KUBERNETES_VERSION" && return 0
-  local start; start=$(date +%s); log "building kube-apiserver, kube-controller-manager $KUBERNETES_VERSION"
-  local dir out minor; dir=$(new_wrapper kubernetes "$KUBERNETES_VERSION"); out=$(bin_dir kubernetes "$KUBERNETES_VERSION")
+# kubernetes_ldflags -> version data; without it the binaries report v0.0.0 and clients (Velero)
+# record a wrong server version.
+kubernetes_ldflags() {
+  local ldflags="-s -w" pkg minor
   minor=$(cut -d. -f2 <<<"$KUBERNETES_VERSION")
-  kubernetes_staging_replaces >>"$dir/go.mod"
-  write_tools "$dir" k8s.io/kubernetes/cmd/kube-apiserver k8s.io/kubernetes/cmd/kube-controller-manager
-  # Without these the binaries report v0.0.0 and clients (Velero) record a wrong server version.
-  local ldflags="-s -w"
-  local pkg
   for pkg in k8s.io/component-base/version k8s.io/client-go/pkg/version; do
     ldflags+=" -X $pkg.gitVersion=$KUBERNETES_VERSION -X $pkg.gitMajor=1 -X $pkg.gitMinor=$minor"
     ldflags+=" -X $pkg.gitTreeState=clean -X $pkg.buildDate=1970-01-01T00:00:00Z"
   done
-  (cd "$dir" && go get "k8s.io/kubernetes@$KUBERNETES_VERSION" && go mod tidy && mkdir -p "$out" \
-     && go build -ldflags "$ldflags" -o "$out/kube-apiserver" k8s.io/kubernetes/cmd/kube-apiserver \
-     && go build -ldflags "$ldflags" -o "$out/kube-controller-manager" k8s.io/kubernetes/cmd/kube-controller-manager)
-  finish kubernetes "$KUBERNETES_VERSION" "$start"
+  printf '%s\n' "$ldflags"
 }
+
+# build_kubernetes_commands NAME CMD... -> build k8s.io/kubernetes/cmd/<CMD> into the NAME cache
+build_kubernetes_commands() {
+  local name=$1; shift
+  is_built "$name" "$KUBERNETES_VERSION" && return 0
+  local start; start=$(date +%s); log "building $* $KUBERNETES_VERSION"
+  local dir out ldflags command; dir=$(new_wrapper "$name" "$KUBERNETES_VERSION")
+  out=$(bin_dir "$name" "$KUBERNETES_VERSION"); ldflags=$(kubernetes_ldflags)
+  kubernetes_staging_replaces >>"$dir/go.mod"
+  write_tools "$dir" "${@/#/k8s.io/kubernetes/cmd/}"
+  (cd "$dir" && go get "k8s.io/kubernetes@$KUBERNETES_VERSION" && go mod tidy && mkdir -p "$out")
+  for command in "$@"; do
+    (cd "$dir" && go build -ldflags "$ldflags" -o "$out/$command" "k8s.io/kubernetes/cmd/$command")
+  done
+  finish "$name" "$KUBERNETES_VERSION" "$start"
+}
+
+build_kubernetes() { build_kubernetes_commands kubernetes kube-apiserver kube-controller-manager; }
+
+# kubectl is for people looking into the lab; the lab itself uses the Python client.
+build_kubectl() { build_kubernetes_commands kubectl kubectl; }
 
 # pin_velero_k8s DIR -> replace every k8s.io/* v0.X.Y module Velero requires by VELERO_K8S_VERSION,
 # so Velero and the plugin build against one consistent, downloadable set.
@@ -156,6 +169,7 @@ main() {
     case $target in
       etcd) build_etcd ;;
       kubernetes) build_kubernetes ;;
+      kubectl) build_kubectl ;;
       velero) build_velero ;;
       velero-plugin-for-aws) build_velero_plugin_for_aws ;;
       minio) build_minio ;;
@@ -170,6 +184,7 @@ print_paths() {
   echo "ETCD_BIN=$(bin_dir etcd "$ETCD_VERSION")/etcd"
   echo "KUBE_APISERVER_BIN=$(bin_dir kubernetes "$KUBERNETES_VERSION")/kube-apiserver"
   echo "KUBE_CONTROLLER_MANAGER_BIN=$(bin_dir kubernetes "$KUBERNETES_VERSION")/kube-controller-manager"
+  echo "KUBECTL_BIN=$(bin_dir kubectl "$KUBERNETES_VERSION")/kubectl"
   echo "VELERO_BIN=$(bin_dir velero "$VELERO_VERSION")/velero"
   echo "VELERO_VERSION=$VELERO_VERSION"
   echo "VELERO_PLUGIN_DIR=$(bin_dir velero-plugin-for-aws "$VELERO_AWS_PLUGIN_VERSION")/plugins"

@@ -64,7 +64,11 @@ def binaries() -> dict[str, str]:
     return {"etcd": paths["ETCD_BIN"], "kube-apiserver": paths["KUBE_APISERVER_BIN"],
             "kube-controller-manager": paths["KUBE_CONTROLLER_MANAGER_BIN"],
             "velero": paths["VELERO_BIN"], "velero-plugin-dir": paths["VELERO_PLUGIN_DIR"],
-            "velero-version": paths["VELERO_VERSION"]}
+            "velero-version": paths["VELERO_VERSION"], "kubectl": paths["KUBECTL_BIN"]}
+
+
+# Binaries the lab runs; kubectl is only offered to people (see the state file's "tools").
+REQUIRED = ("etcd", "kube-apiserver", "kube-controller-manager", "velero", "velero-plugin-dir")
 
 
 def make_cluster(name: str, bins: dict[str, str]) -> Cluster:
@@ -76,7 +80,7 @@ def make_cluster(name: str, bins: dict[str, str]) -> Cluster:
 def up() -> dict:
     started = time.monotonic()
     bins = binaries()
-    missing = [path for key, path in bins.items() if key != "velero-version" and not Path(path).exists()]
+    missing = [bins[key] for key in REQUIRED if not Path(bins[key]).exists()]
     if missing:
         raise procs.LabError(f"not built: {missing}; run tests/lab/build.sh (make lab-build)")
     STATE.mkdir(parents=True, exist_ok=True)
@@ -112,6 +116,8 @@ def up() -> dict:
     log(f"sample application in namespace {SAMPLE_NAMESPACE} on the source")
 
     state = describe(clusters, s3, credentials, regs, sample)
+    state["tools"] = {"velero": bins["velero"],
+                      "kubectl": bins["kubectl"] if Path(bins["kubectl"]).exists() else None}
     write_private(STATE_FILE, state)
     log(f"lab up in {time.monotonic() - started:.0f} s; state: {STATE_FILE}")
     return state
