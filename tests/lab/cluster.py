@@ -100,7 +100,7 @@ class Cluster:
                 "--unsafe-no-fsync", "--log-level", "warn",
             ])
         procs.wait_until(lambda: procs.http_ok(f"{self.etcd_url}/health"),
-                         f"etcd answering on {self.etcd_url}/health", 30, self.state, name)
+                         f"answer on {self.etcd_url}/health", 30, self.state, name)
 
     def _start_apiserver(self) -> None:
         name = self.process("apiserver")
@@ -120,7 +120,7 @@ class Cluster:
                 "--storage-media-type", "application/json",
             ])
         procs.wait_until(lambda: procs.http_ok(f"{self.api_url}/readyz", self.token),
-                         f"kube-apiserver ready on {self.api_url}/readyz", 90, self.state, name)
+                         f"get ready on {self.api_url}/readyz", 90, self.state, name)
 
     def _write_kubeconfig(self) -> None:
         text = f"""apiVersion: v1
@@ -158,7 +158,7 @@ current-context: {self.name}
                 "--root-ca-file", str(self.ca_file),
             ])
         url = f"https://127.0.0.1:{self.ports.controller_manager}/healthz"
-        procs.wait_until(lambda: procs.http_ok(url), f"kube-controller-manager healthy on {url}",
+        procs.wait_until(lambda: procs.http_ok(url), f"answer on {url}",
                          60, self.state, name)
 
     def is_up(self) -> bool:

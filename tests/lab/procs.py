@@ -99,17 +99,22 @@ def group_alive(pgid: int) -> bool:
 
 def wait_until(check: Callable[[], bool], what: str, timeout: float, state: Path,
                name: str) -> None:
-    """Poll check until true; fail naming what did not happen, the process and its log."""
+    """Poll check until true; fail naming what did not happen, the process and its log.
+
+    The process must still run when the check passes: a leftover server of another lab on the
+    same port would otherwise pass the check for a process that failed to bind.
+    """
     deadline = time.monotonic() + timeout
     while True:
-        if check():
-            return
-        pid = running_pid(state, name)
         log = log_file(state, name)
-        if pid is None:
-            raise LabError(f"{name} exited before {what}; log: {log}\n{tail(log)}")
+        if running_pid(state, name) is None:
+            raise LabError(f"{name} exited before it could {what}; log: {log}\n{tail(log)}")
+        if check():
+            if running_pid(state, name) is not None:
+                return
+            continue
         if time.monotonic() > deadline:
-            raise LabError(f"{name}: {what} within {timeout:.0f} s failed; log: {log}\n{tail(log)}")
+            raise LabError(f"{name} did not {what} within {timeout:.0f} s; log: {log}\n{tail(log)}")
         time.sleep(0.25)
 
 

@@ -107,7 +107,7 @@ class VeleroServer:
                 "TMPDIR": str(tmp), "VELERO_NAMESPACE": NAMESPACE,
             })
         url = f"http://127.0.0.1:{self.metrics_port}/metrics"
-        procs.wait_until(lambda: procs.http_ok(url), f"velero server metrics on {url}", 90,
+        procs.wait_until(lambda: procs.http_ok(url), f"serve metrics on {url}", 90,
                          self.cluster.state, self.process_name)
 
     def wait_location_available(self, client, timeout: float = 90) -> None:
