@@ -163,7 +163,7 @@ build_minio() {
 main() {
   local targets=("$@")
   [[ ${#targets[@]} -gt 0 ]] || targets=(all)
-  [[ ${targets[0]} == all ]] && targets=(minio etcd kubernetes velero velero-plugin-for-aws)
+  [[ ${targets[0]} == all ]] && targets=(minio etcd kubernetes kubectl velero velero-plugin-for-aws)
   local target
   for target in "${targets[@]}"; do
     case $target in
