@@ -102,6 +102,30 @@ class LocalStore:
             pass
 
 
+class _StreamReader:
+    """A download stream whose network failures (a dropped connection, a timeout) become
+    StorageError, so a broken download reads as one clear message, not a library traceback."""
+
+    def __init__(self, body, action: str) -> None:
+        self._body = body
+        self._action = action
+
+    def read(self, size: int = -1) -> bytes:
+        try:
+            return self._body.read(size) if size >= 0 else self._body.read()
+        except Exception as exc:  # botocore and urllib3 raise their own types for the same failures
+            raise StorageError(f"{self._action} failed: {exc}") from exc
+
+    def close(self) -> None:
+        self._body.close()
+
+    def __enter__(self) -> "_StreamReader":
+        return self
+
+    def __exit__(self, *exc_info) -> None:
+        self.close()
+
+
 @dataclass
 class S3Settings:
     bucket: str
@@ -187,7 +211,8 @@ class S3Store:
 
     def open(self, backup: str, filename: str) -> BinaryIO:
         key = self._key(backup, filename)
-        return self._call(f"reading {key}", "get_object", Bucket=self.bucket, Key=key)["Body"]
+        body = self._call(f"reading {key}", "get_object", Bucket=self.bucket, Key=key)["Body"]
+        return _StreamReader(body, f"reading {key} from {self.label}")
 
     def upload(self, backup: str, filename: str, path: str) -> None:
         from boto3.exceptions import S3UploadFailedError

@@ -238,3 +238,22 @@ def test_expired_backup_is_published_with_a_warning(tmp_path):
                           progress=lines.append))
     assert any("expired at 2020-01-01T00:00:00Z" in warning for warning in result["report"]["warnings"])
     assert lines[-1].startswith(f"transformed {src} in ") and "items:" in lines[-1]
+
+
+def test_a_dropped_download_is_one_storage_error():
+    from ansible_collections.openshift_migration.velero.plugins.module_utils.storage import _StreamReader
+
+    class Dropped:
+        closed = False
+
+        def read(self, size=-1):
+            raise ConnectionResetError("Connection reset by peer")
+
+        def close(self):
+            self.closed = True
+
+    body = Dropped()
+    with pytest.raises(StorageError, match="reading backups/b1/b1.tar.gz failed: Connection reset by peer"):
+        with _StreamReader(body, "reading backups/b1/b1.tar.gz") as stream:
+            stream.read(10)
+    assert body.closed
