@@ -1,7 +1,7 @@
 """What an action sees besides the item: the Velero Backup/Restore, cluster facts, look-ups."""
 from __future__ import annotations
 
-import dataclasses
+import copy
 from dataclasses import dataclass, field
 from typing import Any, Callable
 
@@ -80,7 +80,10 @@ class RestoreContext:
         return namespace_mapping(self.restore)
 
     def for_item(self, item_from_backup: dict) -> "RestoreContext":
-        return dataclasses.replace(self, item_from_backup=item_from_backup, planned_copies=self.planned_copies)
+        # A shallow copy shares planned_copies and the facts; only the item from the backup differs.
+        per_item = copy.copy(self)
+        per_item.item_from_backup = item_from_backup
+        return per_item
 
 
 def address_of(ctx: Any, registry: str) -> str:
