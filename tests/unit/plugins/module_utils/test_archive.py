@@ -96,9 +96,9 @@ def test_writer_output_is_what_velero_extracts():
     data = write(entries)
     with tarfile.open(fileobj=io.BytesIO(data), mode="r:gz") as tar:
         members = tar.getmembers()
-        assert [m.name for m in members] == [name for name, _ in entries]
+        assert [m.name for m in members] == [name for name, _body in entries]
         assert all(m.isreg() and m.mode == 0o755 for m in members)
-        assert [tar.extractfile(m).read() for m in members] == [body for _, body in entries]
+        assert [tar.extractfile(m).read() for m in members] == [body for _name, body in entries]
     assert entries_of(data) == entries
 
 

@@ -61,7 +61,8 @@ def transform(entries, config=None, fetch=None):
     report, index = TransformReport(), ItemIndex()
     lookup = config.backup_ctx.cluster.lookup if config.backup_ctx else None
     if fetch is None and lookup is not None:
-        fetch = lambda api, kind, name, ns: lookup.get(api, kind, name, ns or None)  # noqa: E731
+        def fetch(api, kind, name, ns):
+            return lookup.get(api, kind, name, ns or None)
     try:
         with ArchiveWriter(out) as writer:
             stats = ArchiveTransform(config, report, index).run(source, writer, "test archive", fetch)
@@ -74,7 +75,7 @@ def transform(entries, config=None, fetch=None):
 
 def test_both_phases_round_trip_many_kinds():
     objects = sample_objects()
-    written, report, stats, items, _ = transform(archive_entries(objects))
+    written, report, stats, items, _index = transform(archive_entries(objects))
     output = dict(written)
     assert written[0] == ("metadata/version", b"1.1.0\n")
     # Builds are skipped by the restore action: gone from both folders.
@@ -112,7 +113,7 @@ def test_both_phases_round_trip_many_kinds():
 
 
 def test_backup_phase_only_stamps_the_source_cluster():
-    written, report, *_ = transform(archive_entries(sample_objects()), settings(phases=("backup",)))
+    written, report, *_rest = transform(archive_entries(sample_objects()), settings(phases=("backup",)))
     output = dict(written)
     pod = json.loads(output["resources/pods/namespaces/app/web-1.json"])
     assert pod["metadata"]["annotations"]["openshift.io/backup-registry-hostname"] == OLD_REG
@@ -133,7 +134,7 @@ def test_copies_far_apart_still_match():
                for n in range(150)]
     entries = archive_entries(objects)
     reordered = [entries[0]] + entries[1::2] + entries[2::2]
-    written, report, *_ = transform(reordered)
+    written, report, *_rest = transform(reordered)
     output = dict(written)
     for item in objects:
         plain, preferred = item_paths(item)
@@ -147,7 +148,7 @@ def test_other_version_folders_are_transformed_but_not_counted():
                 annotations={"openshift.io/host.generated": "true"}, spec={"host": "x"})
     entries = archive_entries([route]) + [("resources/routes.route.openshift.io/v1beta1/namespaces/app/web.json",
                                            item_bytes(route))]
-    written, report, *_ = transform(entries)
+    written, report, *_rest = transform(entries)
     assert "host" not in json.loads(dict(written)[entries[-1][0]])["spec"]
     assert report.totals["changed"] == 1
 
@@ -164,7 +165,7 @@ def test_diverging_copies_are_an_error():
 
 
 def test_additional_item_the_source_cluster_lacks_is_a_warning():
-    written, report, *_ = transform(archive_entries(sample_objects()), fetch=lambda *args: None)
+    written, report, *_rest = transform(archive_entries(sample_objects()), fetch=lambda *args: None)
     assert SCC_PATHS[0] not in dict(written)
     assert report.totals["added"] == 0
     assert report.warnings == ["additional item securitycontextconstraints.security.openshift.io app-anyuid is "
@@ -173,8 +174,8 @@ def test_additional_item_the_source_cluster_lacks_is_a_warning():
 
 def test_additional_item_present_in_archive_is_not_added_twice():
     objects = sample_objects() + [source_scc()]
-    written, report, *_ = transform(archive_entries(objects))
-    names = [name for name, _ in written]
+    written, report, *_rest = transform(archive_entries(objects))
+    names = [name for name, _body in written]
     assert names.count(SCC_PATHS[0]) == 1 and names.count(SCC_PATHS[1]) == 1
     assert report.totals["added"] == 0
 
@@ -229,6 +230,6 @@ def test_entries_named_with_a_leading_dot_slash_are_items_too():
     route = obj("route.openshift.io/v1", "Route", "web", "app",
                 annotations={"openshift.io/host.generated": "true"}, spec={"host": "x"})
     entries = [(f"./{name}", data) for name, data in archive_entries([route])]
-    written, report, *_ = transform(entries)
+    written, report, *_rest = transform(entries)
     assert report.totals["changed"] == 1
-    assert [name for name, _ in written][:2] == ["metadata/version", item_paths(route)[0]]
+    assert [name for name, _body in written][:2] == ["metadata/version", item_paths(route)[0]]
