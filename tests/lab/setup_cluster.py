@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import hashlib
 import shutil
+import time
 from pathlib import Path
 
 import kube
 import openshift_crds
 from cluster import Cluster
 from images import ImageBuilder
+from procs import LabError
 from registries import Registry
 from velero_lab import VeleroS3, VeleroServer
 
@@ -86,11 +88,28 @@ def install_sample_app(cluster: Cluster, registry: Registry, work: Path, manifes
           "openshift.io/deployment-config.name")
     adopt(client, "build.openshift.io/v1", "Build", "build.openshift.io/v1", "BuildConfig",
           "openshift.io/build-config.name")
+    wait_claims_bound(client)
     images = {f"{repo}:{tag}": f"{registry.address}/{repo}@{digests[key]}"
               for key, (repo, tag) in SAMPLE_IMAGES.items()}
     images["openshift/cli:latest"] = f"{registry.address}/openshift/cli@{cli_digest}"
     return {"namespace": SAMPLE_NAMESPACE, "registry": registry.address, "images": images,
             "manifests": str(manifests)}
+
+
+def wait_claims_bound(client, timeout: float = 90) -> None:
+    """Wait for the controller manager to bind the sample's claims (it syncs every 15 s): Velero
+    adds a claim's PersistentVolume to a backup only once the claim is Bound."""
+    claims = kube.resource_for(client, "v1", "PersistentVolumeClaim")
+    deadline = time.monotonic() + timeout
+    while True:
+        pending = [c["metadata"]["name"] for c in claims.get(namespace=SAMPLE_NAMESPACE).to_dict()["items"]
+                   if (c.get("status") or {}).get("phase") != "Bound"]
+        if not pending:
+            return
+        if time.monotonic() > deadline:
+            raise LabError(f"claims {pending} in {SAMPLE_NAMESPACE} not Bound after {timeout:.0f} s; "
+                           "see the source controller-manager log")
+        time.sleep(1)
 
 
 def adopt(client, child_version: str, child_kind: str, owner_version: str, owner_kind: str,
