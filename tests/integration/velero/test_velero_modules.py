@@ -81,7 +81,7 @@ def test_cluster_info_reports_version_registry_and_velero(lab, cluster):
 
 def test_cluster_info_source_registry_is_the_lab_registry(lab):
     result = run_module("cluster_info", {"kubeconfig": lab["clusters"]["source"]["kubeconfig"]}, check=True)
-    assert result["registry_hostname"] == "127.0.0.1:5001"
+    assert result["registry_hostname"] == lab["clusters"]["source"]["registry_hostname"]
     assert result["changed"] is False
 
 
@@ -299,7 +299,7 @@ PLAYBOOK = """
     - name: Both ran against the source
       ansible.builtin.assert:
         that:
-          - facts.registry_hostname == "127.0.0.1:5001"
+          - facts.registry_hostname == "{registry}"
           - found is not changed
           - found.phase == "Completed"
 """
@@ -307,7 +307,7 @@ PLAYBOOK = """
 
 def test_action_group_sets_the_connection_for_every_module(lab, names, backup, tmp_path):
     playbook = PLAYBOOK.format(kubeconfig=lab["clusters"]["source"]["kubeconfig"], backup=names["backup"],
-                               sample=names["sample"])
+                               sample=names["sample"], registry=lab["clusters"]["source"]["registry_hostname"])
     process = run_playbook(playbook, tmp_path)
     assert process.returncode == 0, process.stdout + process.stderr
     stats = json.loads(process.stdout)["stats"]["localhost"]
