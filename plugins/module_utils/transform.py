@@ -11,12 +11,12 @@ actions twice, and the index checks at the end that no two copies diverged.
 from __future__ import annotations
 
 import hashlib
-import json
 import time
 from collections import OrderedDict
 from dataclasses import dataclass, field
 from typing import BinaryIO, Callable, Collection
 
+from . import jsoncodec
 from .archive import (VERSION_ENTRY, ArchiveError, ArchiveWriter, ItemPath, check_format_version, iter_entries,
                       parse_item_path)
 from .actions.registry import BACKUP_ACTIONS, ITEM_BLOCK_ACTIONS, RESTORE_ACTIONS
@@ -99,7 +99,7 @@ class ItemTransformer:
 
     def _run(self, path: ItemPath, raw: bytes) -> Outcome:
         try:
-            original = json.loads(raw)
+            original = jsoncodec.loads(raw)
         except ValueError as exc:
             raise ArchiveError(f"item {path.render()} is not valid JSON: {exc}") from exc
         if not isinstance(original, dict):
@@ -124,7 +124,7 @@ class ItemTransformer:
             item = result.item
         if item == original:
             return Outcome(None, "kept", actions, additional, _gvk(original))
-        data = json.dumps(item, separators=(",", ":"), sort_keys=True, ensure_ascii=False).encode("utf-8")
+        data = jsoncodec.dumps_compact(item)
         return Outcome(data, "changed", actions, additional, _gvk(item))
 
 
@@ -218,7 +218,7 @@ class ArchiveTransform:
             version = str(obj.get("apiVersion", "")).rpartition("/")[2] or "v1"
             for version_dir in ("", version + "-preferredversion"):
                 path = ItemPath(folder, version_dir, namespace, name)
-                self._item(writer, path, json.dumps(obj, separators=(",", ":"), sort_keys=True).encode(),
+                self._item(writer, path, jsoncodec.dumps_compact(obj),
                            path.render(), added=True)
 
     def _check_copies(self, label: str) -> None:
