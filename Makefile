@@ -25,7 +25,7 @@ export ANSIBLE_COLLECTIONS_PATH := $(COLLECTIONS)
 export ANSIBLE_NOCOLOR := 1
 export PIP_DISABLE_PIP_VERSION_CHECK := 1
 
-.PHONY: help venv system-deps collection lint sanity units playbook-tests install-test \
+.PHONY: help venv system-deps collection lint sanity units playbook-tests ee-check \
         integration test demo bench lab-build lab-up lab-down lab-status build clean
 
 help:
@@ -77,6 +77,9 @@ units: collection
 playbook-tests: collection
 	PATH=$(BIN):$$PATH ./tests/playbooks/run.sh
 
+ee-check: collection
+	PATH=$(BIN):$$PATH ./tests/ee/check.sh
+
 # Brings the lab up (building its binaries on the first run), runs every integration test, and
 # takes the lab down again whatever the outcome.
 integration: collection system-deps
@@ -85,7 +88,7 @@ integration: collection system-deps
 	cd $(COLLECTIONS)/ansible_collections/openshift_migration/velero && \
 	  PYTHONPATH=$(COLLECTIONS) PATH=$(BIN):$$PATH $(BIN)/python -m pytest -q -p no:cacheprovider tests/integration
 
-test: lint sanity units playbook-tests integration
+test: lint sanity units playbook-tests ee-check integration
 
 demo: collection
 	PATH=$(BIN):$$PATH ansible-playbook tests/demo/restore_sample.yml
