@@ -51,7 +51,11 @@ def _applies(action: Action, target: GroupResource) -> bool:
 _APPLICABLE: dict[tuple[int, GroupResource], list[Action]] = {}
 
 
-def _applicable(actions: list[Action], target: GroupResource) -> list[Action]:
+def applicable_actions(actions: list[Action], target: GroupResource) -> list[Action]:
+    """The actions of a registered list (BACKUP_ACTIONS, ...) that apply to ``target``, in order.
+
+    Cached by the list's identity: pass the long-lived registry lists, not a list built per call.
+    """
     key = (id(actions), target)
     if key not in _APPLICABLE:
         _APPLICABLE[key] = [action for action in actions if _applies(action, target)]
@@ -81,7 +85,7 @@ def _target_of(item: dict, resource: str | None) -> GroupResource:
 
 def _run(actions: list[Action], item: dict, ctx, target: GroupResource, disabled: frozenset[str],
          result: ItemResult) -> None:
-    for action in _applicable(actions, target):
+    for action in applicable_actions(actions, target):
         if action.name in disabled:
             continue
         result.actions.append(action.name)
@@ -101,7 +105,7 @@ def _run(actions: list[Action], item: dict, ctx, target: GroupResource, disabled
 def run_backup_item(item: dict, ctx: BackupContext, *, resource: str | None = None,
                     disabled: Collection[str] = ()) -> ItemResult:
     target = _target_of(item, resource)
-    if not _applicable(BACKUP_ACTIONS, target) and not _applicable(ITEM_BLOCK_ACTIONS, target):
+    if not applicable_actions(BACKUP_ACTIONS, target) and not applicable_actions(ITEM_BLOCK_ACTIONS, target):
         return ItemResult(item)
     result = ItemResult(_copy(item))
     off = normalise_disabled(disabled)
@@ -114,7 +118,7 @@ def run_backup_item(item: dict, ctx: BackupContext, *, resource: str | None = No
 def run_restore_item(item: dict, ctx: RestoreContext, *, item_from_backup: dict | None = None,
                      resource: str | None = None, disabled: Collection[str] = ()) -> ItemResult:
     target = _target_of(item, resource)
-    if not _applicable(RESTORE_ACTIONS, target):
+    if not applicable_actions(RESTORE_ACTIONS, target):
         return ItemResult(item)
     # Actions only read the item from the backup, so it is shared rather than copied.
     source = item_from_backup if item_from_backup is not None else item

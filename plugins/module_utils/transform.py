@@ -24,7 +24,7 @@ from .context import BackupContext, RestoreContext
 from .item_index import OTHER_VERSION, PLAIN, PREFERRED, ItemIndex
 from .report import TransformReport
 from .resources import parse_resource
-from .runner import normalise_disabled, run_backup_item, run_restore_item
+from .runner import applicable_actions, normalise_disabled, run_backup_item, run_restore_item
 
 # Kinds that backup actions name as additional items, for archives that hold none of them.
 _ADDITIONAL_KINDS = {
@@ -77,12 +77,11 @@ class ItemTransformer:
         if known is None:
             target = parse_resource(resource)
 
-            def applies(actions) -> bool:
+            def applies(*lists) -> bool:
                 return any(action.name not in self._disabled
-                           and any(parse_resource(name) == target for name in action.applies_to)
-                           for action in actions)
+                           for actions in lists for action in applicable_actions(actions, target))
 
-            known = (self.settings.backup_ctx is not None and applies(BACKUP_ACTIONS + ITEM_BLOCK_ACTIONS),
+            known = (self.settings.backup_ctx is not None and applies(BACKUP_ACTIONS, ITEM_BLOCK_ACTIONS),
                      self.settings.restore_ctx is not None and applies(RESTORE_ACTIONS))
             self._phases_for[resource] = known
         return known
