@@ -22,6 +22,8 @@ STATUSES = ("kept", "changed", "skipped", "added")
 class TransformReport:
     def __init__(self) -> None:
         self.kinds: dict[str, dict[str, int]] = {}
+        # namespace ("" for cluster-scoped items) -> resource -> status -> count
+        self.namespaces: dict[str, dict[str, dict[str, int]]] = {}
         self.warnings: list[str] = []
         self.planned_copies: list[dict] = []
         self.info: dict[str, Any] = {}
@@ -39,6 +41,11 @@ class TransformReport:
                before: bytes = b"", after: bytes = b"") -> None:
         """Count an item and, unless it was kept as is, remember what happened to it."""
         self.count(resource, status)
+        per_kind = self.namespaces.setdefault(namespace, {})
+        counts = per_kind.get(resource)
+        if counts is None:
+            counts = per_kind[resource] = dict.fromkeys(STATUSES, 0)
+        counts[status] += 1
         if status == "kept":
             return
         entry = {"resource": resource, "namespace": namespace, "name": name, "status": status,
@@ -91,6 +98,8 @@ class TransformReport:
             items.append(entry)
         return {"summary": self.summary(), "totals": self.totals,
                 "kinds": {name: dict(counts) for name, counts in sorted(self.kinds.items())},
+                "namespaces": {namespace: {name: dict(counts) for name, counts in sorted(kinds.items())}
+                               for namespace, kinds in sorted(self.namespaces.items())},
                 "items": items, "items_total": self.records,
                 "planned_copies": self.planned_copies, "warnings": list(self.warnings)}
 

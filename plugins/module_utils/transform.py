@@ -24,13 +24,21 @@ from .context import BackupContext, RestoreContext
 from .item_index import OTHER_VERSION, PLAIN, PREFERRED, ItemIndex
 from .report import TransformReport
 from .resources import parse_resource
+from .quiesce import resume_workload
 from .runner import applicable_actions, normalise_disabled, run_backup_item, run_restore_item
+from .volume_mapping import VolumeMapping, map_volume
 
 # Kinds that backup actions name as additional items, for archives that hold none of them.
 _ADDITIONAL_KINDS = {
     "securitycontextconstraints.security.openshift.io": ("security.openshift.io/v1", "SecurityContextConstraints"),
     "imagestreamtags.image.openshift.io": ("image.openshift.io/v1", "ImageStreamTag"),
 }
+# Kinds a final migration's quiesce scales down or suspends.
+QUIESCED_RESOURCES = frozenset({
+    "deploymentconfigs.apps.openshift.io", "deployments.apps", "statefulsets.apps", "replicasets.apps",
+    "replicationcontrollers", "cronjobs.batch"})
+VOLUME_MAPPING_STEP = "volume-mapping"
+RESUME_STEP = "resume-quiesced-workload"
 _CACHE_SIZE = 64
 _PROGRESS_EVERY = 10.0  # seconds between progress lines
 
@@ -50,6 +58,8 @@ class TransformSettings:
     restore_ctx: RestoreContext | None = None
     disabled: Collection[str] = ()
     progress: Callable[[str], None] | None = None
+    volume_mapping: VolumeMapping = field(default_factory=VolumeMapping)
+    resume_workloads: bool = False
 
 
 @dataclass
@@ -86,6 +96,21 @@ class ItemTransformer:
             self._phases_for[resource] = known
         return known
 
+    def _migration_steps(self, item: dict, resource: str, actions: list[str]) -> dict:
+        """What a migration tool does to the archived items between the two phases: volume
+        annotations from the mappings, and workloads given back the replicas they had before the
+        final migration's quiesce (the source was backed up at zero)."""
+        mapped = map_volume(item, resource, self.settings.volume_mapping)
+        if mapped is not None:
+            item = mapped
+            actions.append(VOLUME_MAPPING_STEP)
+        if self.settings.resume_workloads and resource in QUIESCED_RESOURCES:
+            resumed = resume_workload(item)
+            if resumed is not None:
+                item = resumed
+                actions.append(RESUME_STEP)
+        return item
+
     def transform(self, path: ItemPath, raw: bytes) -> Outcome:
         key = (path.key, raw)
         outcome = self._cache.get(key)
@@ -114,6 +139,7 @@ class ItemTransformer:
             item, actions, additional = result.item, list(result.actions), list(result.additional_items)
             if result.skip:
                 return Outcome(None, "skipped", actions, additional, _gvk(original))
+        item = self._migration_steps(item, path.resource, actions)
         if restore_applies:
             result = run_restore_item(item, settings.restore_ctx, item_from_backup=item,
                                       resource=path.resource, disabled=settings.disabled)

@@ -25,6 +25,7 @@ from .publish import (METADATA_FILE, PublishError, Staging, check_backup_name, e
 from .report import TransformReport
 from .storage import BackupStore, StorageError, read_bytes
 from .transform import ArchiveTransform, TransformSettings
+from .volume_mapping import VolumeMapping
 
 PHASES = ("backup", "restore")
 
@@ -50,6 +51,8 @@ class JobSpec:
     max_diff_items: int = 200
     compresslevel: int = 3
     progress: Callable[[str], None] | None = None
+    volume_mapping: VolumeMapping = field(default_factory=VolumeMapping)
+    resume_workloads: bool = True
 
 
 def _validate(spec: JobSpec) -> None:
@@ -163,7 +166,8 @@ def run_job(spec: JobSpec) -> dict:
     if "restore" in spec.phases:
         restore_ctx = RestoreContext(restore_obj, spec.destination_cluster, backup=new_backup or backup_obj,
                                      image_copier=spec.restore_copier, registry_addresses=spec.registry_addresses)
-    settings = TransformSettings(backup_ctx, restore_ctx, spec.disabled_actions, progress=spec.progress)
+    settings = TransformSettings(backup_ctx, restore_ctx, spec.disabled_actions, progress=spec.progress,
+                                 volume_mapping=spec.volume_mapping, resume_workloads=spec.resume_workloads)
     report, index, staging = TransformReport(), ItemIndex(), Staging()
     try:
         return _run(spec, settings, report, index, staging, old_name, new_backup)

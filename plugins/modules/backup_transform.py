@@ -336,6 +336,28 @@ options:
     type: int
     choices: [1, 2, 3, 4, 5, 6, 7, 8, 9]
     default: 3
+  storage_class_mapping:
+    description:
+      - Source storage class to destination storage class. PersistentVolumes and claims of a mapped
+        class are annotated for a copy migration (C(openshift.io/migrate-type=copy),
+        C(openshift.io/target-storage-class)), which the restore actions of a migration restore
+        apply. Volumes that already carry C(openshift.io/migrate-type) are left as they are.
+    type: dict
+    default: {}
+  access_mode_mapping:
+    description:
+      - Source access mode to destination access mode. Claims with a mapped mode get
+        C(openshift.io/target-access-mode) (and the copy annotations above).
+    type: dict
+    default: {}
+  resume_workloads:
+    description:
+      - Give workloads quiesced by a final migration (annotation
+        C(migration.openshift.io/preQuiesceReplicas) or C(migration.openshift.io/preQuiesceSuspend))
+        back their original replicas or schedule, and drop the annotation, so the destination
+        runs them as the source did before the quiesce.
+    type: bool
+    default: true
   max_diff_items:
     description: How many item records (with diffs) the result and C(--diff) output carry; the report files hold all.
     type: int
@@ -397,6 +419,14 @@ EXAMPLES = r"""
 """
 
 RETURN = r"""
+image_copies:
+  description:
+    - What the image copies did per phase (C(backup) to the migration registry, C(restore) to the
+      destination registry), counted by outcome (C(copied), C(present), C(failed), C(skipped)).
+    - Empty counts when O(image_copy) is not given or in check mode.
+  returned: always
+  type: dict
+  sample: {"backup": {"copied": 3, "present": 1}, "restore": {"copied": 4}}
 archive:
   description: The written archive.
   returned: always
@@ -455,6 +485,9 @@ report:
     kinds:
       description: The same counts per resource (C(deployments.apps), C(pods), ...).
       type: dict
+    namespaces:
+      description: The same counts per namespace and resource (cluster-scoped items under the empty name).
+      type: dict
     items:
       description: Changed, skipped and added items (at most O(max_diff_items)), with actions and diff.
       type: list
@@ -493,6 +526,7 @@ from ansible_collections.openshift_migration.velero.plugins.module_utils.storage
     S3Store,
 )
 from ansible_collections.openshift_migration.velero.plugins.module_utils.transform_job import JobSpec, run_job
+from ansible_collections.openshift_migration.velero.plugins.module_utils.volume_mapping import VolumeMapping
 
 AUTH_SPEC = {
     "type": "dict",
@@ -550,6 +584,9 @@ def argument_spec() -> dict:
         "log_file": {"type": "path"},
         "compresslevel": {"type": "int", "default": 3, "choices": list(range(1, 10))},
         "max_diff_items": {"type": "int", "default": 200},
+        "storage_class_mapping": {"type": "dict", "default": {}},
+        "access_mode_mapping": {"type": "dict", "default": {}},
+        "resume_workloads": {"type": "bool", "default": True},
     }
 
 
@@ -565,7 +602,22 @@ def make_store(location: dict | None):
         validate_certs=location.get("validate_certs", True)))
 
 
-def make_copiers(options: dict | None, check_mode: bool):
+class CopyTally:
+    """Counts what the image copies of both phases did, for the result and the summary."""
+
+    def __init__(self) -> None:
+        self.counts = {"backup": {}, "restore": {}}
+
+    def wrap(self, phase: str, copier):
+        def counted(copies, **kwargs):
+            results = copier(copies, **kwargs)
+            for outcome in results:
+                self.counts[phase][outcome.status] = self.counts[phase].get(outcome.status, 0) + 1
+            return results
+        return counted
+
+
+def make_copiers(options: dict | None, check_mode: bool, tally: CopyTally):
     """Copy functions for the backup and restore phases; none in check mode or without options."""
     if not options or check_mode:
         return None, None
@@ -582,7 +634,7 @@ def make_copiers(options: dict | None, check_mode: bool):
     to_migration = CopyEngine(auth("source_registry_auth"), auth("migration_registry_auth"), parallel=parallel)
     to_destination = CopyEngine(auth("migration_registry_auth"), auth("destination_registry_auth"),
                                 parallel=parallel, require_same_digest=True)
-    return to_migration.copy, to_destination.copy
+    return tally.wrap("backup", to_migration.copy), tally.wrap("restore", to_destination.copy)
 
 
 def make_progress(module: AnsibleModule, log_file: str | None):
@@ -595,9 +647,9 @@ def make_progress(module: AnsibleModule, log_file: str | None):
     return progress
 
 
-def job_spec(module: AnsibleModule) -> JobSpec:
+def job_spec(module: AnsibleModule, tally: CopyTally) -> JobSpec:
     params = module.params
-    backup_copier, restore_copier = make_copiers(params["image_copy"], module.check_mode)
+    backup_copier, restore_copier = make_copiers(params["image_copy"], module.check_mode, tally)
     store = make_store(params["location"])
     if isinstance(store, S3Store):
         store.check_access()
@@ -610,7 +662,9 @@ def job_spec(module: AnsibleModule) -> JobSpec:
         disabled_actions=params["disabled_actions"], backup_copier=backup_copier, restore_copier=restore_copier,
         registry_addresses=(params["image_copy"] or {}).get("registry_addresses"), report=params["report"],
         check_mode=module.check_mode, max_diff_items=params["max_diff_items"],
-        compresslevel=params["compresslevel"], progress=make_progress(module, params["log_file"]))
+        compresslevel=params["compresslevel"], progress=make_progress(module, params["log_file"]),
+        volume_mapping=VolumeMapping(params["storage_class_mapping"], params["access_mode_mapping"]),
+        resume_workloads=params["resume_workloads"])
 
 
 def diff_output(report: dict) -> list[dict]:
@@ -627,12 +681,14 @@ def main() -> None:
         required_by={"backup_name": "location", "new_backup_name": "location"},
         supports_check_mode=True,
     )
+    tally = CopyTally()
     try:
-        result = run_job(job_spec(module))
+        result = run_job(job_spec(module, tally))
     except MigrationError as error:
         module.fail_json(msg=f"backup_transform: {error}")
     except OSError as error:
         module.fail_json(msg=f"backup_transform: {error.strerror or error}: {error.filename or ''}".rstrip(": "))
+    result["image_copies"] = tally.counts
     for warning in result["report"]["warnings"]:
         module.warn(warning)
     if module._diff:

@@ -125,7 +125,7 @@ def test_documentation_matches_the_argument_spec():
                 compare(doc["suboptions"], option["options"], where + name + ".")
 
     compare(docs["DOCUMENTATION"]["options"], backup_transform.argument_spec(), "")
-    assert {"archive", "report", "dest", "new_backup", "report_files"} == set(docs["RETURN"])
+    assert {"archive", "report", "dest", "new_backup", "report_files", "image_copies"} == set(docs["RETURN"])
 
 
 def test_publishes_to_a_folder_location_once(monkeypatch, job, tmp_path):

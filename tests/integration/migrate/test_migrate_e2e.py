@@ -1,0 +1,152 @@
+"""End to end on the lab: migrate.yml (stage, again, final) and rollback.yml on the sample application.
+
+One migration, in order: a stage run into a mapped namespace and the assertions on the
+destination; the same run again (nothing changes, nothing is created twice); rollback; a final
+run (the source is quiesced, the destination runs the workloads as the source did); rollback
+(the source runs again, the destination is clean).
+"""
+from __future__ import annotations
+
+import ssl
+import time
+import urllib.request
+import uuid
+
+import pytest
+
+from .conftest import get, migrate_vars, names, run_playbook
+
+SOURCE_NAMESPACE = "sample-app"
+SUFFIX = uuid.uuid4().hex[:6]
+NAME = f"e2e-{SUFFIX}"
+TARGET = f"moved-{SUFFIX}"
+QUIESCED = "migration.openshift.io/preQuiesceReplicas"
+WORKLOADS = [("apps.openshift.io/v1", "DeploymentConfig", "frontend"), ("apps/v1", "Deployment", "backend"),
+             ("apps/v1", "StatefulSet", "cache")]
+
+
+@pytest.fixture(scope="module")
+def workdir(tmp_path_factory):
+    return tmp_path_factory.mktemp("migrate-e2e")
+
+
+def variables(lab, workdir, kind: str = "stage") -> dict:
+    return migrate_vars(lab, NAME, kind, [SOURCE_NAMESPACE], {SOURCE_NAMESPACE: TARGET}, str(workdir / "reports"))
+
+
+def rollback_variables(lab) -> dict:
+    found = {"rollback_name": NAME, "rollback_namespaces": [SOURCE_NAMESPACE],
+             "rollback_namespace_mapping": {SOURCE_NAMESPACE: TARGET},
+             "rollback_source_kubeconfig": lab["clusters"]["source"]["kubeconfig"],
+             "rollback_destination_kubeconfig": lab["clusters"]["destination"]["kubeconfig"]}
+    return found
+
+
+@pytest.fixture(scope="module")
+def stage(lab, workdir):
+    run = run_playbook("migrate", variables(lab, workdir), workdir)
+    yield run
+    # Whatever happened, leave the source running and the destination clean for the other tests.
+    run_playbook("rollback", rollback_variables(lab), workdir)
+
+
+def replicas_of(cluster, api_version: str, kind: str, name: str, namespace: str) -> tuple[int, dict]:
+    found = get(cluster, api_version, kind, name, namespace)
+    assert found is not None, f"{kind} {namespace}/{name} is missing"
+    return found["spec"].get("replicas"), found["metadata"].get("annotations") or {}
+
+
+def wait_gone(cluster, namespace: str, timeout: float = 120) -> None:
+    deadline = time.monotonic() + timeout
+    while get(cluster, "v1", "Namespace", namespace) is not None:
+        assert time.monotonic() < deadline, f"namespace {namespace} still exists after {timeout:.0f}s"
+        time.sleep(2)
+
+
+def test_stage_migration_completes_with_a_summary(stage, lab):
+    assert stage.returncode == 0, stage.output[-6000:]
+    assert f"Summary of migration {NAME} (stage)" in stage.output
+    assert f"namespace {SOURCE_NAMESPACE} -> {TARGET}:" in stage.output
+    assert f"Velero restore {NAME}-stage of {NAME}-stage-migrated: Completed" in stage.output
+    assert "items backed up" in stage.output and "items restored" in stage.output  # progress lines
+    for secret in (lab["s3"]["secret_key"], lab["registries"]["migration"]["password"]):
+        assert secret not in stage.output
+
+
+def test_objects_arrive_in_the_mapped_namespace(stage, destination):
+    for api_version, kind, name in WORKLOADS + [("v1", "Service", "frontend"), ("v1", "ConfigMap", "frontend-config"),
+                                                ("v1", "ServiceAccount", "app"), ("v1", "Secret", "backend-credentials")]:
+        found = get(destination, api_version, kind, name, TARGET)
+        assert found is not None, f"{kind} {name} was not migrated to {TARGET}"
+        assert found["metadata"]["labels"]["velero.io/restore-name"] == f"{NAME}-stage"
+
+
+def test_images_point_at_the_destination_registry_and_exist_there(stage, lab, destination):
+    registry = lab["registries"]["destination-internal"]
+    backend = get(destination, "apps/v1", "Deployment", "backend", TARGET)
+    image = backend["spec"]["template"]["spec"]["containers"][0]["image"]
+    assert image.startswith(f"{registry['address']}/{TARGET}/backend@sha256:"), image
+    digest = image.split("@", 1)[1]
+    context = ssl.create_default_context(cafile=registry["ca_file"])
+    request = urllib.request.Request(
+        f"https://{registry['address']}/v2/{TARGET}/backend/manifests/{digest}", method="HEAD",
+        headers={"Accept": "application/vnd.oci.image.manifest.v1+json,"
+                           "application/vnd.docker.distribution.manifest.v2+json"})
+    with urllib.request.urlopen(request, context=context, timeout=10) as answer:
+        assert answer.status == 200
+
+
+def test_generated_route_host_is_dropped_and_builds_are_absent(stage, destination):
+    assert "host" not in get(destination, "route.openshift.io/v1", "Route", "frontend", TARGET)["spec"]
+    assert names(destination, "build.openshift.io/v1", "Build", TARGET) == []
+
+
+def test_rbac_subjects_follow_the_mapping(stage, destination):
+    binding = get(destination, "rbac.authorization.k8s.io/v1", "RoleBinding", "system:image-builders", TARGET)
+    assert binding["subjects"] == [{"kind": "ServiceAccount", "name": "builder", "namespace": TARGET}]
+
+
+def test_second_run_changes_nothing_and_creates_nothing_twice(stage, lab, workdir, source, destination):
+    velero = lab["clusters"]["source"]["velero"]["namespace"]
+    before = (names(source, "velero.io/v1", "Backup", velero), names(destination, "velero.io/v1", "Restore", velero))
+    again = run_playbook("migrate", variables(lab, workdir), workdir)
+    assert again.returncode == 0, again.output[-6000:]
+    assert again.recap["changed"] == 0, again.output[-6000:]
+    after = (names(source, "velero.io/v1", "Backup", velero), names(destination, "velero.io/v1", "Restore", velero))
+    assert after == before
+
+
+def test_rollback_removes_the_stage_migration(stage, lab, workdir, destination):
+    run = run_playbook("rollback", rollback_variables(lab), workdir)
+    assert run.returncode == 0, run.output[-6000:]
+    wait_gone(destination, TARGET)
+    again = run_playbook("rollback", rollback_variables(lab), workdir)
+    assert again.returncode == 0 and again.recap["changed"] == 0, again.output[-6000:]
+
+
+def test_final_migration_quiesces_the_source(stage, lab, workdir, source, destination):
+    originals = {kind: replicas_of(source, api, kind, name, SOURCE_NAMESPACE)[0] for api, kind, name in WORKLOADS}
+    assert all(count and count > 0 for count in originals.values()), originals
+    final = run_playbook("migrate", variables(lab, workdir, "final"), workdir)
+    assert final.returncode == 0, final.output[-6000:]
+    for api_version, kind, name in WORKLOADS:
+        count, notes = replicas_of(source, api_version, kind, name, SOURCE_NAMESPACE)
+        assert count == 0 and notes[QUIESCED] == str(originals[kind]), (kind, count, notes)
+        # The destination runs the workloads as the source did before the quiesce.
+        count, notes = replicas_of(destination, api_version, kind, name, TARGET)
+        assert count == originals[kind] and QUIESCED not in notes, (kind, count, notes)
+    # The sample's CronJob is suspended on purpose: it stays so on both sides, and nothing records it.
+    cronjob = get(source, "batch/v1", "CronJob", "nightly-report", SOURCE_NAMESPACE)
+    assert cronjob["spec"]["suspend"] is True and "migration.openshift.io/preQuiesceSuspend" not in (
+        cronjob["metadata"].get("annotations") or {})
+    assert get(destination, "batch/v1", "CronJob", "nightly-report", TARGET)["spec"]["suspend"] is True
+
+
+def test_rollback_resumes_the_source_and_cleans_the_destination(stage, lab, workdir, source, destination):
+    run = run_playbook("rollback", rollback_variables(lab), workdir)
+    assert run.returncode == 0, run.output[-6000:]
+    for api_version, kind, name in WORKLOADS:
+        count, notes = replicas_of(source, api_version, kind, name, SOURCE_NAMESPACE)
+        assert count and count > 0 and QUIESCED not in notes, (kind, count, notes)
+    assert get(source, "batch/v1", "CronJob", "nightly-report", SOURCE_NAMESPACE)["spec"]["suspend"] is True
+    wait_gone(destination, TARGET)
