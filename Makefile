@@ -26,10 +26,11 @@ export ANSIBLE_NOCOLOR := 1
 export PIP_DISABLE_PIP_VERSION_CHECK := 1
 
 .PHONY: help venv system-deps collection lint sanity units playbook-tests ee-check \
-        integration test demo bench lab-build lab-up lab-down lab-status build clean
+        integration molecule test demo demo-sample bench lab-build lab-up lab-down lab-status build clean
 
 help:
-	@echo "make demo   - run the sample job (local lab when built, else the sample data)"
+	@echo "make demo   - start the local lab and migrate its sample application with migrate.yml"
+	@echo "make demo-sample - the plugin filters on the sample data, without the lab"
 	@echo "make test   - lint, sanity, unit, playbook and integration tests (what CI runs)"
 	@echo "make bench  - benchmarks, printing ratios measured side by side"
 	@echo "make lab-up / lab-down / lab-status - the local two-cluster lab (lab-build: binaries only)"
@@ -86,11 +87,27 @@ integration: collection system-deps
 	@trap '$(CURDIR)/tests/lab/lab.sh down' EXIT; \
 	PATH=$(BIN):$$PATH $(CURDIR)/tests/lab/lab.sh up && \
 	cd $(COLLECTIONS)/ansible_collections/openshift_migration/velero && \
-	  PYTHONPATH=$(COLLECTIONS) PATH=$(BIN):$$PATH $(BIN)/python -m pytest -q -p no:cacheprovider tests/integration
+	  PYTHONPATH=$(COLLECTIONS) PATH=$(BIN):$$PATH $(BIN)/python -m pytest -q -p no:cacheprovider tests/integration && \
+	  $(MAKE) -C $(CURDIR) --no-print-directory molecule
+
+# One molecule scenario per role (extensions/molecule/), converged against the lab, which must be up.
+MOLECULE_SCENARIOS := backup restore migrate_stage migrate_final rollback
+molecule: collection
+	cd $(COLLECTIONS)/ansible_collections/openshift_migration/velero && \
+	for scenario in $(MOLECULE_SCENARIOS); do \
+	  NO_COLOR=1 PATH=$(BIN):$$PATH $(BIN)/molecule test -s $$scenario || exit 1; done
 
 test: lint sanity units playbook-tests ee-check integration
 
-demo: collection
+# Starts the lab (building it on the first run) and migrates its sample application with
+# migrate.yml, ending with the summary. The lab stays up for a look around: make lab-down.
+demo: lab-up
+	$(BIN)/python tests/lab/migrate_vars.py $(BUILD)/demo-vars.json --name demo --map sample-app=sample-app-demo \
+	  --report-dir $(BUILD)/demo-reports
+	PATH=$(BIN):$$PATH ansible-playbook openshift_migration.velero.migrate -e @$(BUILD)/demo-vars.json
+
+# The filters alone on the sample data, without the lab.
+demo-sample: collection
 	PATH=$(BIN):$$PATH ansible-playbook tests/demo/restore_sample.yml
 
 lab-build:

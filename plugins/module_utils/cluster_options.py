@@ -53,7 +53,9 @@ def cluster_from_option(option: dict | None, role: str) -> ClusterFacts | None:
 
         client = get_api_client(**connection)
         # Discovery may be answered from kubernetes.core's cache file without any connection.
-        getattr(client, "client", client).request("get", "/version")
+        from kubernetes.client import VersionApi
+
+        VersionApi(getattr(client, "client", client).client).get_code()
     except Exception as exc:  # kubernetes.core raises its own and kubernetes' exception types
         raise MigrationError(f"cannot connect to the {role} cluster: {exc}") from exc
     return ClusterFacts(server_version=facts.get("server_version"),
