@@ -13,6 +13,7 @@ serves, and raw paths keep the checks testable with a dict of answers.
 """
 from __future__ import annotations
 
+import os
 import re
 from dataclasses import dataclass, field
 from typing import Any, Callable, Iterable, Protocol
@@ -412,7 +413,7 @@ class Preflight:
             version = api.get("/version")
             discovery = discover(api)
         except MigrationError as error:
-            host = api.host if api is not None else ""
+            host = api.host if api is not None else getattr(error, "host", "")
             message, fix = _unreachable_text(role, error, host)
             self.report.record("reachable", role, [Problem("reachable", role, host or role, message, fix)], "")
             return
@@ -665,6 +666,44 @@ def _unreachable_text(role: str, error: BaseException, host: str) -> tuple[str, 
     return message, fix
 
 
+class ConnectFailed(MigrationError):
+    """No client could be built (or it got no answer); ``host`` is the API server it was meant for."""
+
+    def __init__(self, message: str, host: str) -> None:
+        super().__init__(message)
+        self.host = host
+
+
+def configured_host(option: dict) -> str:
+    """The API server an option points at, for messages: ``host``, else the kubeconfig's server ("" when unknown).
+
+    The kubeconfig is only read as YAML: loading it through the kubernetes library would run its
+    exec credential plugins once more just to name the server.
+    """
+    if option.get("host"):
+        return str(option["host"]).rstrip("/")
+    kubeconfig = option.get("kubeconfig")
+    try:
+        import yaml
+    except ImportError:
+        return ""
+    try:
+        if isinstance(kubeconfig, dict):
+            document = kubeconfig
+        else:
+            path = os.path.expanduser(str(kubeconfig or os.environ.get("KUBECONFIG", "~/.kube/config").split(os.pathsep)[0]))
+            with open(path, encoding="utf-8") as handle:
+                document = yaml.safe_load(handle) or {}
+        context_name = option.get("context") or document.get("current-context")
+        context = next((entry.get("context") or {} for entry in document.get("contexts") or []
+                        if entry.get("name") == context_name), {})
+        cluster = next((entry.get("cluster") or {} for entry in document.get("clusters") or []
+                        if entry.get("name") == context.get("cluster")), {})
+        return str(cluster.get("server") or "")
+    except (OSError, ValueError, AttributeError, TypeError, yaml.YAMLError):
+        return ""  # only a message loses its address
+
+
 def _forget_default_configuration() -> None:
     """Build the next client from a clean kubernetes configuration.
 
@@ -689,7 +728,10 @@ def cluster_connector(option: dict | None, role: str) -> Callable[[], Api]:
         from .cluster_options import cluster_from_option
 
         _forget_default_configuration()
-        facts = cluster_from_option(option, role)
+        try:
+            facts = cluster_from_option(option, role)
+        except MigrationError as error:
+            raise ConnectFailed(str(error), configured_host(option or {})) from error
         client = getattr(facts.lookup, "client", None) if facts is not None else None
         if client is None:
             raise MigrationError(f"no connection options were given for the {role} cluster")

@@ -17,8 +17,8 @@ from kubernetes import config
 from kubernetes.dynamic import DynamicClient
 from kubernetes.dynamic.exceptions import NotFoundError
 
-from tests.integration.migrate.conftest import run_playbook
 from tests.lab.migrate_vars import load_lab, migrate_vars
+from tests.lab.playbook_run import run_playbook
 
 NAMESPACE = "sample-app"
 DONE = ("Completed", "PartiallyFailed", "Failed", "FailedValidation")

@@ -14,7 +14,10 @@ import uuid
 
 import pytest
 
-from .conftest import get, migrate_vars, names, run_playbook
+from migrate_helpers import get, names
+
+from tests.lab.migrate_vars import migrate_vars
+from tests.lab.playbook_run import run_playbook
 
 SOURCE_NAMESPACE = "sample-app"
 SUFFIX = uuid.uuid4().hex[:6]

@@ -15,6 +15,7 @@ from ansible_collections.openshift_migration.velero.plugins.module_utils.preflig
     PreflightSpec,
     Unreachable,
     build_discovery,
+    configured_host,
     foreign_objects,
     is_cluster_made,
     mapping_conflicts,
@@ -431,6 +432,22 @@ def test_missing_kinds_compare_group_and_kind_not_version():
     # kinds are not in a namespace backup; backups.velero.io is never restored; events are skipped.
     assert [kind.label for kind in missing_kinds(source, destination)] == ["ImageStream.image.openshift.io"]
     assert isinstance(destination, Discovery)
+
+
+KUBECONFIG = {"current-context": "a", "contexts": [{"name": "a", "context": {"cluster": "one"}},
+                                                  {"name": "b", "context": {"cluster": "two"}}],
+              "clusters": [{"name": "one", "cluster": {"server": "https://one:6443"}},
+                           {"name": "two", "cluster": {"server": "https://two:6443"}}]}
+
+
+def test_configured_host_names_the_server_for_messages(tmp_path):
+    assert configured_host({"host": "https://api:6443/"}) == "https://api:6443"
+    assert configured_host({"kubeconfig": KUBECONFIG}) == "https://one:6443"
+    path = tmp_path / "kubeconfig"
+    path.write_text(json.dumps(KUBECONFIG))
+    assert configured_host({"kubeconfig": str(path), "context": "b"}) == "https://two:6443"
+    assert configured_host({"kubeconfig": str(tmp_path / "missing")}) == ""
+    assert configured_host({"kubeconfig": KUBECONFIG, "context": "unknown"}) == ""
 
 
 def test_mapping_conflicts():
