@@ -50,7 +50,13 @@ def cluster_from_option(option: dict | None, role: str) -> ClusterFacts | None:
         return facts_from_dict(facts)
     try:
         from ansible_collections.kubernetes.core.plugins.module_utils.k8s.client import get_api_client
+        from kubernetes.client import Configuration
 
+        # load_kube_config() leaves the kubeconfig it loaded as the process-wide default, with a
+        # hook that writes its host and token back before every request; kubernetes.core copies
+        # that default for host/api_key connections, so a second cluster given that way would
+        # talk to the first one. Every client starts from a clean default.
+        Configuration.set_default(None)
         client = get_api_client(**connection)
         # Discovery may be answered from kubernetes.core's cache file without any connection.
         from kubernetes.client import VersionApi

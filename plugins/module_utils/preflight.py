@@ -25,8 +25,6 @@ from .preflight_registry import RegistryOutcome, RegistrySpec, probe_registry
 from .velero import NON_RESTORABLE, explain_error
 
 ROLES = ("source", "destination")
-CHECKS = ("reachable", "rights", "velero", "namespaces", "api_kinds", "storage_classes", "registries",
-          "destination_namespaces")
 VELERO_GROUP = "velero.io"
 VELERO_REQUIRED = ("Backup", "Restore", "BackupStorageLocation")
 RESTORE_LABEL = "velero.io/restore-name"
@@ -704,22 +702,6 @@ def configured_host(option: dict) -> str:
         return ""  # only a message loses its address
 
 
-def _forget_default_configuration() -> None:
-    """Build the next client from a clean kubernetes configuration.
-
-    load_kube_config() makes the kubeconfig it loaded the process-wide default configuration,
-    with a hook that writes that kubeconfig's host and token back before every request.
-    kubernetes.core copies the default for a client given host/api_key, so after a source
-    client built from a kubeconfig, a destination given as host/api_key would silently talk to
-    the source. Each client starts from a clean default instead.
-    """
-    try:
-        from kubernetes.client import Configuration
-    except ImportError:
-        return  # cluster_from_option reports the missing library
-    Configuration.set_default(None)
-
-
 def cluster_connector(option: dict | None, role: str) -> Callable[[], Api]:
     """Connects when called, so a client that cannot be built is reported as that cluster's problem."""
 
@@ -727,7 +709,6 @@ def cluster_connector(option: dict | None, role: str) -> Callable[[], Api]:
         # The client is built as for backup_transform's cluster options (kubernetes.core's get_api_client).
         from .cluster_options import cluster_from_option
 
-        _forget_default_configuration()
         try:
             facts = cluster_from_option(option, role)
         except MigrationError as error:

@@ -174,7 +174,8 @@ options:
         registries). Each is probed at C(https://HOST/v2/); with O(registries[].tls_verify=false)
         a registry that does not speak TLS is tried again over plain HTTP.
       - A C(Basic) challenge is answered with the credentials; a C(Bearer) challenge by fetching a
-        token from its realm with them. Connection errors are retried 3 times with a short backoff.
+        token from its realm with them (anonymously when none are given). Connection errors are
+        retried 3 times with a short backoff.
     type: list
     elements: dict
     default: []

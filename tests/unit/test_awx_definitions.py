@@ -36,6 +36,7 @@ SURVEY_TYPES_FOR_OPTION = {
     "path": {"text"},
     "list": {"text", "textarea", "multiselect"},
     "dict": {"text", "textarea"},
+    "raw": {"text", "textarea"},  # the namespace mappings: a mapping, or a YAML/JSON string of one
     "int": {"integer"},
     "bool": {"multiplechoice"},
 }
@@ -349,7 +350,7 @@ def test_survey_questions_fit_the_role_options(survey_name):
         if option_type == "bool" and question["type"] == "multiplechoice":
             assert set(question["choices"]) <= {"true", "false"}, f"{where}: choices"
         if "default" in option and question.get("default", "") != "":
-            if option_type == "dict":
+            if isinstance(option["default"], dict):
                 assert json.loads(question["default"]) == option["default"], f"{where}: default differs from the role's"
             else:
                 assert question["default"] == str(option["default"]), f"{where}: default differs from the role's"

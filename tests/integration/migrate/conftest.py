@@ -10,6 +10,7 @@ from kubernetes.dynamic import DynamicClient
 
 from tests.lab.migrate_vars import load_lab
 
+
 @pytest.fixture(scope="session")
 def lab() -> dict:
     return load_lab()

@@ -4,6 +4,7 @@ from __future__ import annotations
 from kubernetes.dynamic import DynamicClient
 from kubernetes.dynamic.exceptions import NotFoundError
 
+
 def get(cluster: DynamicClient, api_version: str, kind: str, name: str, namespace: str | None = None):
     try:
         return cluster.resources.get(api_version=api_version, kind=kind).get(name=name, namespace=namespace).to_dict()

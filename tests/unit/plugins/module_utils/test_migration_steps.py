@@ -125,10 +125,9 @@ def test_resume_is_off_unless_asked_and_ignores_unquiesced_workloads():
 
 
 def test_summary_lists_namespaces_kinds_images_velero_and_the_report():
-    transform = {"report": {"namespaces": {"app": {"deployments.apps": {"kept": 1, "changed": 2, "skipped": 0,
-                                                                          "added": 0},
-                                                     "builds.build.openshift.io": {"kept": 0, "changed": 0,
-                                                                                   "skipped": 3, "added": 0}}},
+    kinds = {"deployments.apps": {"kept": 1, "changed": 2, "skipped": 0, "added": 0},
+             "builds.build.openshift.io": {"kept": 0, "changed": 0, "skipped": 3, "added": 0}}
+    transform = {"report": {"namespaces": {"app": kinds},
                             "planned_copies": [], "warnings": ["w1"]},
                  "image_copies": {"backup": {"copied": 2}, "restore": {"copied": 2, "present": 1}},
                  "report_files": ["/r/x.json", "/r/x.md"]}

@@ -434,10 +434,12 @@ def test_missing_kinds_compare_group_and_kind_not_version():
     assert isinstance(destination, Discovery)
 
 
-KUBECONFIG = {"current-context": "a", "contexts": [{"name": "a", "context": {"cluster": "one"}},
-                                                  {"name": "b", "context": {"cluster": "two"}}],
-              "clusters": [{"name": "one", "cluster": {"server": "https://one:6443"}},
-                           {"name": "two", "cluster": {"server": "https://two:6443"}}]}
+KUBECONFIG = {
+    "current-context": "a",
+    "contexts": [{"name": "a", "context": {"cluster": "one"}}, {"name": "b", "context": {"cluster": "two"}}],
+    "clusters": [{"name": "one", "cluster": {"server": "https://one:6443"}},
+                 {"name": "two", "cluster": {"server": "https://two:6443"}}],
+}
 
 
 def test_configured_host_names_the_server_for_messages(tmp_path):

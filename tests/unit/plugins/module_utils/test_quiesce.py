@@ -234,7 +234,7 @@ class FakeResource:
             raise ConflictError(ApiError(409, "Conflict"))
         assert body["metadata"]["resourceVersion"] == item["metadata"]["resourceVersion"]
         self.patches.append(body)
-        item.update(apply_patch(item, {key: value for key, value in body.items()}))
+        item.update(apply_patch(item, dict(body.items())))
 
 
 class FakeClient:

@@ -98,7 +98,7 @@ def test_scannable(group, name, verbs, expected):
     assert scannable(group, name, verbs) is expected
 
 
-def resource(group, version, kind, name, preferred=True, namespaced=True, verbs=ALL_VERBS):
+def resource(group, version, kind, name, preferred=True, namespaced=True, verbs=tuple(ALL_VERBS)):
     group_version = f"{group}/{version}" if group else version
     return SimpleNamespace(group=group, api_version=version, group_version=group_version, kind=kind, name=name,
                            preferred=preferred, namespaced=namespaced, verbs=verbs)
