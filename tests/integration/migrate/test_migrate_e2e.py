@@ -66,6 +66,17 @@ def wait_gone(cluster, namespace: str, timeout: float = 120) -> None:
         time.sleep(2)
 
 
+def test_check_mode_reports_the_backup_and_creates_nothing(lab, tmp_path, source, destination):
+    name = f"check-{SUFFIX}"
+    run = run_playbook("migrate", migrate_vars(lab, name, "stage", [SOURCE_NAMESPACE], {SOURCE_NAMESPACE: name}),
+                       tmp_path, "--check")
+    assert run.returncode == 0, run.output[-6000:]
+    assert run.recap["changed"] >= 1 and "Preflight: " in run.output
+    velero = lab["clusters"]["source"]["velero"]["namespace"]
+    assert f"{name}-stage" not in names(source, "velero.io/v1", "Backup", velero)
+    assert f"{name}-stage" not in names(destination, "velero.io/v1", "Restore", velero)
+
+
 def test_stage_migration_completes_with_a_summary(stage, lab):
     assert stage.returncode == 0, stage.output[-6000:]
     assert f"Summary of migration {NAME} (stage)" in stage.output
