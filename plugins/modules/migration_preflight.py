@@ -42,7 +42,7 @@ options:
       - How to connect to the source cluster, with the connection options of C(kubernetes.core).
     type: dict
     required: true
-    suboptions:
+    suboptions: &connection
       kubeconfig:
         description: Path to a kubeconfig file, or its content as a dict.
         type: raw
@@ -95,54 +95,7 @@ options:
       - How to connect to the destination cluster, in the same form as O(source).
     type: dict
     required: true
-    suboptions:
-      kubeconfig:
-        description: Path to a kubeconfig file, or its content as a dict.
-        type: raw
-      context:
-        description: Kubeconfig context to use.
-        type: str
-      host:
-        description: API server URL.
-        type: str
-      api_key:
-        description: Token to authenticate with.
-        type: str
-      username:
-        description: User name for basic authentication.
-        type: str
-      password:
-        description: Password for basic authentication.
-        type: str
-      validate_certs:
-        description: Whether to verify the API server's certificate.
-        type: bool
-        aliases: [verify_ssl]
-      ca_cert:
-        description: CA certificate of the API server.
-        type: path
-        aliases: [ssl_ca_cert]
-      client_cert:
-        description: Client certificate.
-        type: path
-        aliases: [cert_file]
-      client_key:
-        description: Client key.
-        type: path
-        aliases: [key_file]
-      proxy:
-        description: HTTP proxy URL.
-        type: str
-      no_proxy:
-        description: Hosts to reach without the proxy.
-        type: str
-      impersonate_user:
-        description: User to impersonate.
-        type: str
-      impersonate_groups:
-        description: Groups to impersonate.
-        type: list
-        elements: str
+    suboptions: *connection
   namespaces:
     description: The source namespaces to migrate.
     type: list

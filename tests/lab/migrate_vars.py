@@ -14,8 +14,12 @@ from pathlib import Path
 DEFAULT_STATE = Path.home() / ".cache/openshift-migration-velero/lab-state"
 
 
+def lab_state_file() -> Path:
+    return Path(os.environ.get("LAB_STATE", DEFAULT_STATE)) / "lab.json"
+
+
 def load_lab() -> dict:
-    path = Path(os.environ.get("LAB_STATE", DEFAULT_STATE)) / "lab.json"
+    path = lab_state_file()
     if not path.exists():
         raise SystemExit(f"the lab is not up ({path} is missing): run `make lab-up` first")
     return json.loads(path.read_text())

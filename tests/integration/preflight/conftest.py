@@ -6,40 +6,11 @@ removed again when its tests end.
 """
 from __future__ import annotations
 
-import json
-import os
 import secrets
-from pathlib import Path
 
 import pytest
 from kubernetes.dynamic.exceptions import NotFoundError
-from preflight_helpers import client_for, start_bare_cluster, wait_for
-
-DEFAULT_STATE = Path.home() / ".cache/openshift-migration-velero/lab-state"
-
-
-@pytest.fixture(scope="session")
-def lab() -> dict:
-    path = Path(os.environ.get("LAB_STATE", DEFAULT_STATE)) / "lab.json"
-    if not path.exists():
-        pytest.fail(f"the lab is not up ({path} is missing): run `make lab-up` first")
-    return json.loads(path.read_text())
-
-
-@pytest.fixture(scope="session")
-def suffix() -> str:
-    """Makes the names of this run's objects unique, so reruns and parallel runs never clash."""
-    return secrets.token_hex(3)
-
-
-@pytest.fixture(scope="session")
-def source_client(lab):
-    return client_for(lab["clusters"]["source"]["kubeconfig"])
-
-
-@pytest.fixture(scope="session")
-def destination_client(lab):
-    return client_for(lab["clusters"]["destination"]["kubeconfig"])
+from preflight_helpers import start_bare_cluster, wait_for
 
 
 @pytest.fixture
@@ -62,10 +33,10 @@ def migration_registry(lab) -> dict:
 
 
 @pytest.fixture
-def broken_location(lab, suffix, source_client):
+def broken_location(lab, suffix, source):
     """A BackupStorageLocation on the source whose bucket does not exist, once Velero marked it Unavailable."""
     velero = lab["clusters"]["source"]["velero"]
-    resource = source_client.resources.get(api_version="velero.io/v1", kind="BackupStorageLocation")
+    resource = source.resources.get(api_version="velero.io/v1", kind="BackupStorageLocation")
     default = resource.get(name=velero["backup_storage_location"], namespace=velero["namespace"]).to_dict()
     name = f"preflight-broken-{suffix}"
     spec = {key: value for key, value in default["spec"].items() if key != "default"}
@@ -85,12 +56,12 @@ def broken_location(lab, suffix, source_client):
 
 
 @pytest.fixture
-def busy_namespace(suffix, destination_client):
+def busy_namespace(suffix, destination):
     """A destination namespace holding a ConfigMap of its own (and what the cluster adds by itself)."""
     # A name of its own for each test: the namespace of the test before may still be terminating.
     name = f"pf-busy-{suffix}-{secrets.token_hex(2)}"
-    namespaces = destination_client.resources.get(api_version="v1", kind="Namespace")
-    configmaps = destination_client.resources.get(api_version="v1", kind="ConfigMap")
+    namespaces = destination.resources.get(api_version="v1", kind="Namespace")
+    configmaps = destination.resources.get(api_version="v1", kind="ConfigMap")
     namespaces.create(body={"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": name}})
     try:
         configmaps.create(body={"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": "foo", "namespace": name},

@@ -58,7 +58,7 @@ def test_unreachable_cluster_is_one_problem(lab, args):
     assert "never-sent" not in str(result)
 
 
-def test_cluster_without_velero(lab, args, bare_cluster, source_client):
+def test_cluster_without_velero(lab, args, bare_cluster, source):
     args = dict(args, destination={"kubeconfig": str(bare_cluster.kubeconfig)})
     result = run_module(args)
     lines = problem_lines(result)
@@ -67,7 +67,7 @@ def test_cluster_without_velero(lab, args, bare_cluster, source_client):
                         "served; fix: install Velero on that cluster (velero install, or the OADP operator)")
     # The OpenShift kinds of the sample namespace are missing there too, each listed with its count.
     sample = lab["sample"]["namespace"]
-    streams = len(source_client.resources.get(api_version="image.openshift.io/v1", kind="ImageStream")
+    streams = len(source.resources.get(api_version="image.openshift.io/v1", kind="ImageStream")
                   .get(namespace=sample).items)
     kinds = {problem["object"]: problem for problem in result["problems"] if problem["check"] == "api_kinds"}
     assert {"ImageStream.image.openshift.io", "DeploymentConfig.apps.openshift.io", "Route.route.openshift.io",
@@ -106,9 +106,9 @@ def test_mapping_onto_a_namespace_in_use(lab, args, busy_namespace):
         "objects restored by an earlier run of this migration pass when its restore is named in restore_names"]
 
 
-def test_namespace_restored_by_this_migration_passes(lab, args, busy_namespace, destination_client):
+def test_namespace_restored_by_this_migration_passes(lab, args, busy_namespace, destination):
     # What a first run of the same migration leaves: objects labelled with its restore's name.
-    configmaps = destination_client.resources.get(api_version="v1", kind="ConfigMap")
+    configmaps = destination.resources.get(api_version="v1", kind="ConfigMap")
     configmaps.patch(body={"metadata": {"labels": {"velero.io/restore-name": "pf-restore"}}}, name="foo",
                      namespace=busy_namespace, content_type="application/merge-patch+json")
     sample = lab["sample"]["namespace"]
