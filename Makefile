@@ -91,10 +91,12 @@ integration: collection system-deps
 	  $(MAKE) -C $(CURDIR) --no-print-directory molecule
 
 # One molecule scenario per role (extensions/molecule/), converged against the lab, which must be up.
+# Each starts from a reset state, so its prepare step runs again and picks fresh names.
 MOLECULE_SCENARIOS := backup restore migrate_stage migrate_final rollback
 molecule: collection
 	cd $(COLLECTIONS)/ansible_collections/openshift_migration/velero && \
 	for scenario in $(MOLECULE_SCENARIOS); do \
+	  NO_COLOR=1 PATH=$(BIN):$$PATH $(BIN)/molecule reset -s $$scenario >/dev/null && \
 	  NO_COLOR=1 PATH=$(BIN):$$PATH $(BIN)/molecule test -s $$scenario || exit 1; done
 
 test: lint sanity units playbook-tests ee-check integration
