@@ -47,7 +47,8 @@ def rollback_variables(lab) -> dict:
 
 @pytest.fixture(scope="module")
 def stage(lab, workdir):
-    run = run_playbook("migrate", variables(lab, workdir), workdir)
+    # At the highest verbosity, so the test below also proves that no credential is printed.
+    run = run_playbook("migrate", variables(lab, workdir), workdir, "-vvv")
     yield run
     # Whatever happened, leave the source running and the destination clean for the other tests.
     run_playbook("rollback", rollback_variables(lab), workdir)
@@ -77,14 +78,16 @@ def test_check_mode_reports_the_backup_and_creates_nothing(lab, tmp_path, source
     assert f"{name}-stage" not in names(destination, "velero.io/v1", "Restore", velero)
 
 
-def test_stage_migration_completes_with_a_summary(stage, lab):
+def test_stage_migration_completes_with_a_summary(stage, lab, workdir):
     assert stage.returncode == 0, stage.output[-6000:]
     assert f"Summary of migration {NAME} (stage)" in stage.output
     assert f"namespace {SOURCE_NAMESPACE} -> {TARGET}:" in stage.output
     assert f"Velero restore {NAME}-stage of {NAME}-stage-migrated: Completed" in stage.output
     assert "items backed up" in stage.output and "items restored" in stage.output  # progress lines
-    for secret in (lab["s3"]["secret_key"], lab["registries"]["migration"]["password"]):
+    for secret in (lab["s3"]["secret_key"], lab["s3"]["access_key"], lab["registries"]["migration"]["password"]):
         assert secret not in stage.output
+        for report in (workdir / "reports").iterdir():
+            assert secret not in report.read_text()
 
 
 def test_objects_arrive_in_the_mapped_namespace(stage, destination):
