@@ -8,6 +8,7 @@ Containers, so a workload quiesced by either tool can be resumed by the other.
 from __future__ import annotations
 
 import copy
+import time
 from typing import Any
 
 from .errors import MigrationError
@@ -243,7 +244,7 @@ def plan(client: Any, namespaces: list[str], wanted: str) -> list[tuple[Any, dic
     return steps
 
 
-def apply(resource: Any, obj: dict, patch: dict, wanted: str, attempts: int = 3) -> dict | None:
+def apply(resource: Any, obj: dict, patch: dict, wanted: str, attempts: int = 8) -> dict | None:
     """Patch one object; the report entry of what changed, None when it no longer needs a change.
 
     The patch carries the resourceVersion read, so the API server refuses it when the object
@@ -261,6 +262,9 @@ def apply(resource: Any, obj: dict, patch: dict, wanted: str, attempts: int = 3)
         except ConflictError:
             if attempt == attempts - 1:
                 raise
+            # Controllers rewrite owned objects right after their owner changes (the Deployment
+            # controller copies annotations onto its ReplicaSet): give them a moment.
+            time.sleep(0.1 * (attempt + 1))
         except NotFoundError:
             return None
         try:
