@@ -110,7 +110,7 @@ options:
         O(source_cluster.objects)) or kubernetes.core connection options for live look-ups, or both
         (given facts are not discovered).
     type: dict
-    suboptions:
+    suboptions: &cluster
       server_version:
         description: Server version as C(MAJOR.MINOR).
         type: str
@@ -172,64 +172,7 @@ options:
     description:
       - The cluster the restore phase runs against, in the same form as O(source_cluster).
     type: dict
-    suboptions:
-      server_version:
-        description: Server version as C(MAJOR.MINOR).
-        type: str
-      registry_hostname:
-        description: Internal registry host as written in image references; empty when none.
-        type: str
-      objects:
-        description: Objects that look-ups may consult.
-        type: list
-        elements: dict
-      kubeconfig:
-        description: Path to a kubeconfig file, or its content as a dict.
-        type: raw
-      context:
-        description: Kubeconfig context to use.
-        type: str
-      host:
-        description: API server URL.
-        type: str
-      api_key:
-        description: Token to authenticate with.
-        type: str
-      username:
-        description: User name for basic authentication.
-        type: str
-      password:
-        description: Password for basic authentication.
-        type: str
-      validate_certs:
-        description: Whether to verify the API server's certificate.
-        type: bool
-        aliases: [verify_ssl]
-      ca_cert:
-        description: CA certificate of the API server.
-        type: path
-        aliases: [ssl_ca_cert]
-      client_cert:
-        description: Client certificate.
-        type: path
-        aliases: [cert_file]
-      client_key:
-        description: Client key.
-        type: path
-        aliases: [key_file]
-      proxy:
-        description: HTTP proxy URL.
-        type: str
-      no_proxy:
-        description: Hosts to reach without the proxy.
-        type: str
-      impersonate_user:
-        description: User to impersonate.
-        type: str
-      impersonate_groups:
-        description: Groups to impersonate.
-        type: list
-        elements: str
+    suboptions: *cluster
   disabled_actions:
     description:
       - Actions not to run, by registration name, with or without the C(openshift.io/) prefix.

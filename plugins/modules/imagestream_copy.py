@@ -75,7 +75,7 @@ options:
     description:
       - How to reach O(src_registry).
     type: dict
-    suboptions:
+    suboptions: &registry_auth
       username:
         description:
           - User name for basic authentication.
@@ -87,7 +87,7 @@ options:
       token:
         description:
           - Bearer token (for example an OpenShift service account token). Sent as the
-            password, with O(src_auth.username) or C(serviceaccount) as the user, which is how
+            password, with C(username) or C(serviceaccount) as the user, which is how
             the OpenShift registry accepts tokens.
         type: str
       tls_verify:
@@ -102,43 +102,14 @@ options:
         type: path
       auth_file:
         description:
-          - An existing containers C(auth.json) to use instead of O(src_auth.username),
-            O(src_auth.password) and O(src_auth.token).
+          - An existing containers C(auth.json) to use instead of C(username),
+            C(password) and C(token).
         type: path
   dest_auth:
     description:
       - How to reach O(dest_registry).
     type: dict
-    suboptions:
-      username:
-        description:
-          - User name for basic authentication.
-        type: str
-      password:
-        description:
-          - Password for basic authentication.
-        type: str
-      token:
-        description:
-          - Bearer token (for example an OpenShift service account token). Sent as the
-            password, with O(dest_auth.username) or C(serviceaccount) as the user, which is how
-            the OpenShift registry accepts tokens.
-        type: str
-      tls_verify:
-        description:
-          - Require HTTPS and verify the registry's certificate. Set to V(false) for plain HTTP
-            registries or self-signed certificates.
-        type: bool
-        default: true
-      ca_file:
-        description:
-          - File with the CA certificate(s) that signed the registry's certificate.
-        type: path
-      auth_file:
-        description:
-          - An existing containers C(auth.json) to use instead of O(dest_auth.username),
-            O(dest_auth.password) and O(dest_auth.token).
-        type: path
+    suboptions: *registry_auth
   all_platforms:
     description:
       - Copy every platform of multi-platform images (manifest lists), which keeps their
