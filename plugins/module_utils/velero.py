@@ -367,6 +367,15 @@ def explain_error(error: BaseException, cluster: str = "") -> str:
     return str(error)
 
 
+def failure_reasons(obj: dict) -> list[str]:
+    """What Velero itself says of a failed Backup or Restore: validation errors, then the failure reason."""
+    status = obj.get("status") or {}
+    reasons = [str(reason) for reason in status.get("validationErrors") or []]
+    if status.get("failureReason"):
+        reasons.append(str(status["failureReason"]))
+    return reasons
+
+
 def handled_errors() -> tuple[type, ...]:
     """Exception types a module turns into one message; anything else is a bug and keeps its traceback."""
     types: list[type] = [MigrationError, OSError]

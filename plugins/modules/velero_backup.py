@@ -194,6 +194,7 @@ from ansible_collections.openshift_migration.velero.plugins.module_utils.velero 
     cluster_of,
     ensure_object,
     explain_error,
+    failure_reasons,
     get_object,
     handled_errors,
     is_final,
@@ -277,10 +278,7 @@ def run(module: AnsibleK8SModule, client) -> tuple[dict, str | None]:
         result.update(history=history, duration=round(time.monotonic() - started, 1))
     result.update(summary(backup))
     if result["phase"] in BACKUP_FAILED:
-        status = backup.get("status") or {}
-        reasons = list(status.get("validationErrors") or [])
-        if status.get("failureReason"):
-            reasons.append(str(status["failureReason"]))
+        reasons = failure_reasons(backup)
         if result["phase"] != "FailedValidation":  # Velero writes no log for a backup it never ran
             result["log_lines"] = log_lines(client, namespace, params["name"])
             reasons.extend(result["log_lines"])

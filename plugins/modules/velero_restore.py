@@ -202,6 +202,7 @@ from ansible_collections.openshift_migration.velero.plugins.module_utils.velero 
     cluster_of,
     ensure_object,
     explain_error,
+    failure_reasons,
     get_object,
     handled_errors,
     is_final,
@@ -331,10 +332,7 @@ def run(module: AnsibleK8SModule, client) -> tuple[dict, str | None]:
         elif result["phase"] not in RESTORE_FAILED:
             module.warn(f"{ref}: {lines[0]}")
     if result["phase"] in RESTORE_FAILED:
-        status = restore.get("status") or {}
-        reasons = list(status.get("validationErrors") or [])
-        if status.get("failureReason"):
-            reasons.append(str(status["failureReason"]))
+        reasons = failure_reasons(restore)
         reasons.extend(lines)
         return result, f"{ref} ended {result['phase']} on {cluster_of(client)}: {summarize(reasons) or 'no reason given'}"
     return result, None
