@@ -91,6 +91,14 @@ options:
     description: Seconds between two reads of the Backup while waiting.
     type: int
     default: 5
+  fail_on_timeout:
+    description:
+      - With O(wait=true), whether the task fails when O(wait_timeout) passes before the Backup reaches a
+        final phase.
+      - With V(false) the task returns the Backup as it is and RV(timed_out=true), so a playbook can print
+        progress between short waits and still see the end of the backup within a second.
+    type: bool
+    default: true
 attributes:
   check_mode:
     description: Can run in check mode and return the Backup that would be created (a server-side dry run).
@@ -177,6 +185,10 @@ duration:
   description: Seconds spent waiting.
   returned: when O(wait=true)
   type: float
+timed_out:
+  description: Whether O(wait_timeout) passed before the Backup reached a final phase.
+  returned: when O(wait=true)
+  type: bool
 """
 
 import copy
@@ -228,6 +240,7 @@ def argument_spec() -> dict:
         wait={"type": "bool", "default": False},
         wait_timeout={"type": "int", "default": 600},
         wait_sleep={"type": "int", "default": 5},
+        fail_on_timeout={"type": "bool", "default": True},
     )
     return spec
 
@@ -273,9 +286,9 @@ def run(module: AnsibleK8SModule, client) -> tuple[dict, str | None]:
         try:
             backup = wait_until(read, is_final, params["wait_timeout"], params["wait_sleep"], ref, record)
         except WaitTimeout as error:
-            result.update(summary(error.last or backup), history=history)
-            return result, f"{error} on {cluster_of(client)}"
-        result.update(history=history, duration=round(time.monotonic() - started, 1))
+            result.update(summary(error.last or backup), history=history, timed_out=True)
+            return result, f"{error} on {cluster_of(client)}" if params["fail_on_timeout"] else None
+        result.update(history=history, duration=round(time.monotonic() - started, 1), timed_out=False)
     result.update(summary(backup))
     if result["phase"] in BACKUP_FAILED:
         reasons = failure_reasons(backup)

@@ -87,13 +87,31 @@ options:
     type: bool
     default: false
   wait_timeout:
-    description: How many seconds to wait, for the backup sync and the restore together.
+    description:
+      - How many seconds to wait, for the backup sync and the restore together.
+      - With O(backup_sync_timeout), for the restore alone, counted from the moment the backup is known.
     type: int
     default: 600
   wait_sleep:
     description: Seconds between two reads while waiting.
     type: int
     default: 5
+  backup_sync_timeout:
+    description:
+      - How many seconds to wait for Velero's backup sync to bring O(backup_name) from the backup location
+        when the cluster does not know it yet; the Restore is created as soon as it appears.
+      - Independent of O(wait), so a playbook can wait for the sync in this call and follow the restore in
+        later ones. When not set, the backup must be known already, or, with O(wait=true), it is waited for
+        within O(wait_timeout).
+    type: int
+  fail_on_timeout:
+    description:
+      - With O(wait=true), whether the task fails when O(wait_timeout) passes before the Restore reaches a
+        final phase.
+      - With V(false) the task returns the Restore as it is and RV(timed_out=true), so a playbook can print
+        progress between short waits and still see the end of the restore within a second.
+    type: bool
+    default: true
 attributes:
   check_mode:
     description: Can run in check mode and return the Restore that would be created (a server-side dry run).
@@ -186,6 +204,10 @@ duration:
   description: Seconds spent waiting.
   returned: when O(wait=true)
   type: float
+timed_out:
+  description: Whether O(wait_timeout) passed before the Restore reached a final phase.
+  returned: when O(wait=true)
+  type: bool
 """
 
 import copy
@@ -239,6 +261,8 @@ def argument_spec() -> dict:
         wait={"type": "bool", "default": False},
         wait_timeout={"type": "int", "default": 600},
         wait_sleep={"type": "int", "default": 5},
+        backup_sync_timeout={"type": "int"},
+        fail_on_timeout={"type": "bool", "default": True},
     )
     return spec
 
@@ -264,24 +288,32 @@ class Waiter:
     def record(self, obj: dict) -> None:
         self.history.append(dict(progress(obj), elapsed=round(time.monotonic() - self.started, 1)))
 
-    def until(self, kind: str, name: str, done, what: str) -> dict:
+    def remaining(self) -> float:
+        return max(self.deadline - time.monotonic(), 0)
+
+    def until_final(self, name: str, what: str) -> dict:
         def read() -> dict | None:
-            return get_object(self.client, kind, name, self.namespace)
+            return get_object(self.client, "Restore", name, self.namespace)
 
-        record = self.record if kind == "Restore" else None
-        return wait_until(read, done, max(self.deadline - time.monotonic(), 0), self.sleep, what, record)
+        return wait_until(read, is_final, self.remaining(), self.sleep, what, self.record)
 
 
-def require_backup(module: AnsibleK8SModule, client, waiter: Waiter | None) -> None:
-    name, namespace = module.params["backup_name"], module.params["namespace"]
+def require_backup(client, params: dict, sync_timeout: float | None) -> None:
+    """Fail unless the backup is known and restorable; first wait ``sync_timeout`` s for the sync."""
+    name, namespace = params["backup_name"], params["namespace"]
     what = f"backup {namespace}/{name}"
-    if waiter is None:
+    if sync_timeout is None:
         backup = get_object(client, "Backup", name, namespace)
     else:
         try:
-            backup = waiter.until("Backup", name, lambda obj: True, f"the backup sync of {what}")
+            backup = wait_until(lambda: get_object(client, "Backup", name, namespace), lambda obj: True,
+                                max(sync_timeout, 0), params["wait_sleep"], f"the backup sync of {what}")
         except WaitTimeout:
             backup = None
+    if backup is None and sync_timeout is not None:
+        raise VeleroError(f"{what} did not reach {cluster_of(client)} within {sync_timeout:g} s of waiting for "
+                          "Velero's backup sync: check the name, and that a backup storage location of this cluster "
+                          "points at the bucket and prefix that hold the backup")
     if backup is None:
         raise VeleroError(f"{what} is not known to Velero on {cluster_of(client)}: check the name, or wait for "
                           "Velero's backup sync to import it from the backup location (wait: true)")
@@ -309,7 +341,13 @@ def run(module: AnsibleK8SModule, client) -> tuple[dict, str | None]:
                                     params.get("labels"), params.get("annotations"))
     waiter = Waiter(module, client) if params["wait"] else None
     if get_object(client, "Restore", params["name"], namespace) is None:
-        require_backup(module, client, waiter)
+        sync_timeout = params["backup_sync_timeout"]
+        if sync_timeout is None:
+            require_backup(client, params, waiter.remaining() if waiter else None)
+        else:
+            require_backup(client, params, sync_timeout)
+            if waiter is not None:
+                waiter = Waiter(module, client)  # the restore's own wait_timeout starts once the backup is known
     restore, created = ensure_object(client, definition, RESTORE_FIELDS)
     result = {"changed": created}
     if module.check_mode:
@@ -318,11 +356,11 @@ def run(module: AnsibleK8SModule, client) -> tuple[dict, str | None]:
     ref = f"restore {namespace}/{params['name']}"
     if waiter is not None:
         try:
-            restore = waiter.until("Restore", params["name"], is_final, ref)
+            restore = waiter.until_final(params["name"], ref)
         except WaitTimeout as error:
-            result.update(summary(error.last or restore), history=waiter.history)
-            return result, f"{error} on {cluster_of(client)}"
-        result.update(history=waiter.history, duration=round(time.monotonic() - waiter.started, 1))
+            result.update(summary(error.last or restore), history=waiter.history, timed_out=True)
+            return result, f"{error} on {cluster_of(client)}" if params["fail_on_timeout"] else None
+        result.update(history=waiter.history, duration=round(time.monotonic() - waiter.started, 1), timed_out=False)
     result.update(summary(restore))
     lines: list[str] = []
     if is_final(restore) and (result["warning_count"] or result["error_count"]):

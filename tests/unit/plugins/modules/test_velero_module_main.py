@@ -182,6 +182,69 @@ def test_restore_conflict_names_the_mapping(monkeypatch):
                              "{'shop': 'shop-old'}, wanted {'shop': 'shop-new'}. Use another name, or delete the existing Restore")
 
 
+def test_backup_short_wait_without_failing_on_timeout_returns_progress(monkeypatch):
+    client = FakeClient([namespace_object("velero")], scripts={("Backup", "b1"): [status("InProgress", 2, 10)] * 1000})
+    result = run_module(monkeypatch, velero_backup, client, dict(BACKUP_ARGS, wait_timeout=0, fail_on_timeout=False))
+    assert result["failed"] is False and result["changed"] is True
+    assert result["timed_out"] is True and result["phase"] == "InProgress"
+    assert result["progress"] == {"items_backed_up": 2, "total_items": 10}
+    done = FakeClient([namespace_object("velero")], scripts={("Backup", "b1"): [status("Completed", 10, 10)]})
+    finished = run_module(monkeypatch, velero_backup, done, dict(BACKUP_ARGS, fail_on_timeout=False))
+    assert finished["timed_out"] is False and finished["phase"] == "Completed"
+
+
+def test_backup_failure_still_fails_when_timeouts_do_not(monkeypatch):
+    failed = dict(status("FailedValidation"), validationErrors=["no storage location"])
+    client = FakeClient([namespace_object("velero")], scripts={("Backup", "b1"): [failed]})
+    result = run_module(monkeypatch, velero_backup, client, dict(BACKUP_ARGS, fail_on_timeout=False))
+    assert result["failed"] is True and result["msg"].endswith(": no storage location")
+
+
+def _sync_on_read(monkeypatch, client, read_number):
+    reads = []
+
+    def sync(resource, name=None, namespace=None):
+        if resource[1] == "Backup":
+            reads.append(name)
+            if len(reads) == read_number:
+                client.objects[("Backup", "velero", "b1")] = SYNCED_BACKUP
+        return FakeClient.get(client, resource, name=name, namespace=namespace)
+
+    monkeypatch.setattr(client, "get", sync)
+    return reads
+
+
+def test_restore_waits_for_the_sync_on_its_own_timeout_then_creates_without_waiting(monkeypatch):
+    client = FakeClient([namespace_object("velero")])
+    reads = _sync_on_read(monkeypatch, client, 3)
+    result = run_module(monkeypatch, velero_restore, client, dict(RESTORE_ARGS, wait=False, backup_sync_timeout=5))
+    assert result["failed"] is False and result["changed"] is True and len(reads) == 3
+    assert result["phase"] == "New" and "timed_out" not in result
+    assert client.created[0]["spec"]["backupName"] == "b1"
+
+
+def test_restore_sync_that_never_comes_names_the_wait_and_creates_nothing(monkeypatch):
+    client = FakeClient([namespace_object("velero")])
+    result = run_module(monkeypatch, velero_restore, client, dict(RESTORE_ARGS, wait=False, backup_sync_timeout=0))
+    assert result["msg"] == ("velero_restore: backup velero/b1 did not reach https://127.0.0.1:16443 within 0 s of waiting "
+                             "for Velero's backup sync: check the name, and that a backup storage location of this "
+                             "cluster points at the bucket and prefix that hold the backup")
+    assert client.created == []
+
+
+def test_restore_short_wait_returns_progress_then_the_end(monkeypatch):
+    client = FakeClient([namespace_object("velero"), SYNCED_BACKUP], scripts={("Restore", "r1"): [
+        status("InProgress", 1, 5, restore=True), status("InProgress", 1, 5, restore=True),
+        status("Completed", 5, 5, restore=True)]})
+    args = dict(RESTORE_ARGS, wait_timeout=0, fail_on_timeout=False, backup_sync_timeout=60)
+    first = run_module(monkeypatch, velero_restore, client, args)
+    assert first["failed"] is False and first["changed"] is True and first["timed_out"] is True
+    assert first["progress"] == {"items_restored": 1, "total_items": 5}
+    last = run_module(monkeypatch, velero_restore, client, dict(args, wait_timeout=5))
+    assert last["changed"] is False and last["timed_out"] is False and last["phase"] == "Completed"
+    assert len(client.created) == 1
+
+
 def test_cluster_info_unknown_velero_namespace_fails_unless_only_probing(monkeypatch):
     client = FakeClient([namespace_object("velero")])
     client.client = type("Dynamic", (), {"version": {"kubernetes": {"major": "1", "minor": "29", "gitVersion": "v1.29.2"}}})()
