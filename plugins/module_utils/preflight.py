@@ -13,6 +13,7 @@ serves, and raw paths keep the checks testable with a dict of answers.
 """
 from __future__ import annotations
 
+import dataclasses
 import os
 import re
 from dataclasses import dataclass, field
@@ -21,6 +22,7 @@ from typing import Any, Callable, Iterable, Protocol
 from .errors import MigrationError
 from .labels import valid_label_value
 from .objects import dig
+from .preflight_facts import internal_registry
 from .preflight_registry import RegistryOutcome, RegistrySpec, probe_registry
 from .velero import NON_RESTORABLE, explain_error
 
@@ -136,6 +138,7 @@ class CheckResult:
 class Report:
     problems: list[Problem] = field(default_factory=list)
     checks: list[CheckResult] = field(default_factory=list)
+    clusters: dict[str, dict] = field(default_factory=dict)  # facts of each cluster that answered
 
     @property
     def ok(self) -> bool:
@@ -159,7 +162,7 @@ class Report:
 
     def to_dict(self) -> dict:
         return {"ok": self.ok, "problems": [problem.to_dict() for problem in self.problems],
-                "checks": [check.to_dict() for check in self.checks]}
+                "checks": [check.to_dict() for check in self.checks], "clusters": self.clusters}
 
 
 @dataclass(frozen=True)
@@ -417,6 +420,8 @@ class Preflight:
             return
         self.apis[role] = api
         self.discovery[role] = discovery
+        hostname, _why = internal_registry(api, discovery.kinds)
+        self.report.clusters[role] = {"api_url": api.host, "registry_hostname": hostname}
         detail = f"{api.host} answers, Kubernetes {version.get('gitVersion') or '?'}"
         if discovery.failed:
             detail += f"; discovery failed for {', '.join(discovery.failed)}"
@@ -583,9 +588,27 @@ class Preflight:
     # 6. registries
     def check_registries(self) -> None:
         for registry in self.spec.registries:
+            if not registry.host:
+                registry = self.internal_registry_of(registry)
+                if not registry.host:
+                    continue
             outcome = self.probe(registry)
             problems = [] if outcome.ok else [Problem("registries", None, registry.label(), outcome.message, outcome.fix)]
             self.report.record("registries", None, problems, f"{registry.label()}: {outcome.detail}")
+
+    def internal_registry_of(self, registry: RegistrySpec) -> RegistrySpec:
+        """The entry with its cluster's internal registry as host; host stays "" (and the check is
+        recorded) when that cluster did not answer or has no internal registry."""
+        role = registry.cluster
+        if role not in self.report.clusters:
+            self.report.skip("registries", None, f"registry {registry.name}: the {role} cluster did not answer, "
+                             "so its internal registry is unknown")
+            return registry
+        hostname = self.report.clusters[role]["registry_hostname"]
+        if not hostname:
+            self.report.record("registries", None, [], f"registry {registry.name}: the {role} cluster has no "
+                               "internal registry; nothing to check")
+        return dataclasses.replace(registry, host=hostname)
 
     # 7. destination namespaces
     def foreign_in(self, api: Api, kind: ApiKind, namespace: str, label_values: list[str]) -> tuple[list[str], bool]:

@@ -49,6 +49,7 @@ class RegistrySpec:
     token: str | None = field(default=None, repr=False)
     tls_verify: bool = True
     ca_file: str | None = None
+    cluster: str | None = None  # "source" or "destination": with no host, that cluster's internal registry
 
     @property
     def has_credentials(self) -> bool:

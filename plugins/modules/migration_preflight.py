@@ -138,9 +138,16 @@ options:
         type: str
         required: true
       host:
-        description: Registry host as C(HOST[:PORT]); a C(https://) or C(http://) prefix fixes the scheme.
+        description:
+          - Registry host as C(HOST[:PORT]); a C(https://) or C(http://) prefix fixes the scheme.
+          - When empty, the internal registry of O(registries[].cluster) is checked, found as
+            M(openshift_migration.velero.cluster_info) finds it (RV(clusters)); a cluster without one
+            has nothing to check.
         type: str
-        required: true
+      cluster:
+        description: The cluster whose internal registry an entry without O(registries[].host) stands for.
+        type: str
+        choices: [source, destination]
       username:
         description: User name.
         type: str
@@ -281,6 +288,20 @@ checks:
       description: What was found.
       type: str
       sample: https://api.old.example.com:6443 answers, Kubernetes v1.29.7
+clusters:
+  description:
+    - Facts of each cluster that answered, keyed by C(source) and C(destination), so that a
+      migration needs no separate M(openshift_migration.velero.cluster_info) call.
+  returned: always
+  type: dict
+  sample: {"source": {"api_url": "https://api.old.example.com:6443", "registry_hostname": "docker-registry.default.svc:5000"}}
+  contains:
+    api_url:
+      description: The API server's URL.
+      type: str
+    registry_hostname:
+      description: The internal registry host as image references write it; empty when the cluster has none.
+      type: str
 """
 
 from ansible.module_utils.basic import AnsibleModule
@@ -321,7 +342,8 @@ def argument_spec() -> dict:
             "type": "list", "elements": "dict", "default": [],
             "options": {
                 "name": {"type": "str", "required": True},
-                "host": {"type": "str", "required": True},
+                "host": {"type": "str"},
+                "cluster": {"type": "str", "choices": ["source", "destination"]},
                 "username": {"type": "str"},
                 "password": {"type": "str", "no_log": True},
                 "token": {"type": "str", "no_log": True},
@@ -332,6 +354,13 @@ def argument_spec() -> dict:
         "restore_names": {"type": "list", "elements": "str", "default": []},
         "fail_on_problems": {"type": "bool", "default": True},
     }
+
+
+def registry_spec(entry: dict) -> RegistrySpec:
+    if not entry.get("host") and not entry.get("cluster"):
+        raise MigrationError(f"registries: {entry['name']} has no host; give its host, or cluster (source or "
+                             "destination) to check that cluster's internal registry")
+    return RegistrySpec(**dict(entry, host=entry.get("host") or ""))
 
 
 def preflight_spec(params: dict) -> PreflightSpec:
@@ -347,7 +376,7 @@ def preflight_spec(params: dict) -> PreflightSpec:
         namespace_mapping={str(key): str(value) for key, value in (params["namespace_mapping"] or {}).items()},
         velero_namespace=params["velero_namespace"], storage_location=params["storage_location"],
         storage_class_mapping={str(key): str(value) for key, value in (params["storage_class_mapping"] or {}).items()},
-        registries=[RegistrySpec(**registry) for registry in params["registries"] or []],
+        registries=[registry_spec(registry) for registry in params["registries"] or []],
         restore_names=list(params["restore_names"] or []))
 
 

@@ -21,7 +21,8 @@ def problem_lines(result: dict) -> list[str]:
 
 def test_all_good_sample_namespace_onto_a_fresh_name(lab, args, migration_registry):
     destination_registry = lab["registries"]["destination-internal"]
-    args = dict(args, registries=[migration_registry, {"name": "destination internal", "host": destination_registry["address"],
+    # The internal registry is named by its cluster: the preflight finds its host as cluster_info does.
+    args = dict(args, registries=[migration_registry, {"name": "destination internal", "host": "", "cluster": "destination",
                                                        "ca_file": destination_registry["ca_file"]}])
     for check in (False, True):
         result = run_module(args, check=check)
@@ -41,6 +42,9 @@ def test_all_good_sample_namespace_onto_a_fresh_name(lab, args, migration_regist
                               f"http://{migration_registry['host']}/v2/ accepts the credentials",
                               f"registry destination internal ({destination_registry['address']}): "
                               f"https://{destination_registry['address']}/v2/ answers"]
+        assert result["clusters"] == {
+            side: {"api_url": lab["clusters"][side]["api_url"], "registry_hostname": lab["clusters"][side]["registry_hostname"]}
+            for side in ("source", "destination")}
     assert migration_registry["password"] not in str(result)
 
 

@@ -87,11 +87,11 @@ class FakeApi:
         return {"status": {"allowed": key not in self.denied, "reason": "RBAC: denied" if key in self.denied else ""}}
 
     def lists(self):
-        """Paths of the LISTs made inside namespaces (Velero's own namespace aside)."""
+        """Paths of the LISTs made inside namespaces (Velero's namespace and the registry lookup's aside)."""
         found = []
         for path, _query in self.requests:
             rest = path.split("/namespaces/", 1)[1] if "/namespaces/" in path else ""
-            if "/" in rest and not rest.startswith("velero/"):
+            if "/" in rest and not rest.startswith(("velero/", "openshift/", "openshift-apiserver/", "default/")):
                 found.append(path)
         return found
 
@@ -351,6 +351,44 @@ def test_every_problem_at_once_in_one_message():
                                                           "- [destination"]
     assert "registry migration (127.0.0.1:5002) rejected the credentials; fix: check them" in lines[4]
     assert report.to_dict()["ok"] is False and len(report.to_dict()["problems"]) == 5
+
+
+INTERNAL_STREAMS = "/apis/image.openshift.io/v1/namespaces/openshift/imagestreams"
+
+
+def test_internal_registries_are_found_and_checked_by_cluster():
+    source, destination = good_pair()
+    source.answers[INTERNAL_STREAMS] = {"items": [
+        {"status": {"dockerImageRepository": "image-registry.openshift-image-registry.svc:5000/openshift/cli"}}]}
+    probed = []
+
+    def probe(registry):
+        probed.append((registry.name, registry.host))
+        return RegistryOutcome(True, "answers")
+
+    report = preflight(source, destination, probe=probe, registries=[
+        RegistrySpec("source internal", "", cluster="source"), RegistrySpec("destination internal", "", cluster="destination"),
+        RegistrySpec("migration", "127.0.0.1:5002")])
+    assert report.ok
+    assert probed == [("source internal", "image-registry.openshift-image-registry.svc:5000"), ("migration", "127.0.0.1:5002")]
+    assert report.clusters == {
+        "source": {"api_url": "https://source:6443", "registry_hostname": "image-registry.openshift-image-registry.svc:5000"},
+        "destination": {"api_url": "https://destination:6443", "registry_hostname": ""}}
+    registry_checks = [check.detail for check in report.checks if check.name == "registries"]
+    assert "registry destination internal: the destination cluster has no internal registry; nothing to check" in registry_checks
+    assert report.to_dict()["clusters"] == report.clusters
+
+
+def test_internal_registry_of_a_cluster_that_did_not_answer_is_skipped():
+    source, _destination = good_pair()
+    down = Unreachable("cluster https://127.0.0.1:1 is unreachable: Connection refused; check host/kubeconfig")
+    report = preflight(source, down, probe=lambda registry: pytest.fail("nothing to probe"),
+                       registries=[RegistrySpec("destination internal", "", cluster="destination")])
+    skipped = [check for check in report.checks if check.name == "registries"]
+    assert [(check.ok, check.detail) for check in skipped] == [
+        (False, "skipped: registry destination internal: the destination cluster did not answer, so its internal "
+                "registry is unknown")]
+    assert list(report.clusters) == ["source"]
 
 
 # --- pure rules ----------------------------------------------------------------------------

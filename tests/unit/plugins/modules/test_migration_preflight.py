@@ -53,6 +53,8 @@ def test_all_good_never_changes(monkeypatch, check_mode):
     assert result["ok"] is True and result["problems"] == []
     assert {check["name"] for check in result["checks"]} == {
         "reachable", "rights", "velero", "namespaces", "api_kinds", "storage_classes", "destination_namespaces"}
+    assert result["clusters"] == {"source": {"api_url": "https://source:6443", "registry_hostname": ""},
+                                  "destination": {"api_url": "https://dest:6443", "registry_hostname": ""}}
 
 
 def test_problems_fail_with_one_line_each(monkeypatch):
@@ -74,6 +76,9 @@ def test_problems_reported_without_failing(monkeypatch):
 
 
 @pytest.mark.parametrize("args, msg", [
+    (dict(ARGS, registries=[{"name": "source internal", "host": ""}]),
+     "migration_preflight: registries: source internal has no host; give its host, or cluster (source or destination) "
+     "to check that cluster's internal registry"),
     (dict(ARGS, source={}), "migration_preflight: source: give the options to connect to the source cluster "
                             "(kubeconfig, context, host, api_key, ...)"),
     (dict(ARGS, namespaces=[""]), "migration_preflight: namespaces: name at least one source namespace"),
