@@ -51,7 +51,6 @@ def migrate_vars(lab: dict, name: str, kind: str = "stage", namespaces: list[str
         "migrate_registry_tls_verify": False,  # the lab's migration registry speaks plain HTTP
         "migrate_source_registry_tls_verify": False,
         "migrate_destination_registry_ca_file": dest_registry["ca_file"],
-        "migrate_poll_interval": 2,
         "migrate_wait_timeout": 600,
     }
     if report_dir:
