@@ -33,7 +33,11 @@ class ItemIndex:
 
     def add(self, resource: str, namespace: str, name: str, variant: int, kept: bool,
             digest: bytes, gvk: str) -> None:
-        self._rows.append((resource, namespace, name, variant, int(kept), digest, gvk))
+        self.add_row((resource, namespace, name, variant, int(kept), digest, gvk))
+
+    def add_row(self, row: tuple) -> None:
+        """add() with its arguments as one tuple, kept as given ("kept" as 0 or 1)."""
+        self._rows.append(row)
         if len(self._rows) >= _BATCH:
             self._flush()
 

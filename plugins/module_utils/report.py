@@ -11,12 +11,17 @@ from __future__ import annotations
 
 import json
 import os
+import struct
 import tempfile
 from typing import Any, Iterator
 
+from . import jsoncodec
 from .item_diff import item_diff
 
 STATUSES = ("kept", "changed", "skipped", "added")
+# A spool record: the lengths of its three parts, then the item's entry as JSON and both versions
+# as they are, so that recording never encodes an item a second time.
+_LENGTHS = struct.Struct("<III")
 
 
 class TransformReport:
@@ -27,8 +32,8 @@ class TransformReport:
         self.warnings: list[str] = []
         self.planned_copies: list[dict] = []
         self.info: dict[str, Any] = {}
-        handle, self._spool_path = tempfile.mkstemp(prefix="backup-transform-report-", suffix=".jsonl")
-        self._spool = os.fdopen(handle, "w+", encoding="utf-8")
+        handle, self._spool_path = tempfile.mkstemp(prefix="backup-transform-report-", suffix=".spool")
+        self._spool = os.fdopen(handle, "w+b", buffering=1 << 20)
         self.records = 0
 
     def count(self, resource: str, status: str) -> None:
@@ -48,9 +53,11 @@ class TransformReport:
         counts[status] += 1
         if status == "kept":
             return
-        entry = {"resource": resource, "namespace": namespace, "name": name, "status": status,
-                 "actions": actions, "before": before.decode("utf-8"), "after": after.decode("utf-8")}
-        self._spool.write(json.dumps(entry, sort_keys=True) + "\n")
+        before.decode("utf-8")  # item versions must be UTF-8 text, as in a report file
+        after.decode("utf-8")
+        entry = jsoncodec.dumps_record({"resource": resource, "namespace": namespace, "name": name,
+                                        "status": status, "actions": actions})
+        self._spool.write(_LENGTHS.pack(len(entry), len(before), len(after)) + entry + before + after)
         self.records += 1
 
     def warn(self, message: str) -> None:
@@ -73,14 +80,19 @@ class TransformReport:
     def items(self) -> Iterator[dict]:
         """The item records in archive order, each with the diff of the item's changes."""
         self._spool.flush()
-        with open(self._spool_path, encoding="utf-8") as spool:
-            for line in spool:
-                entry = json.loads(line)
-                before, after = entry.pop("before"), entry.pop("after")
+        with open(self._spool_path, "rb") as spool:
+            while True:
+                lengths = spool.read(_LENGTHS.size)
+                if not lengths:
+                    return
+                size, before_size, after_size = _LENGTHS.unpack(lengths)
+                entry = jsoncodec.loads(spool.read(size))
+                before, after = spool.read(before_size), spool.read(after_size)
                 entry["diff"] = ""
                 if before and after:
                     where = f"{entry['namespace']}/{entry['name']}" if entry["namespace"] else entry["name"]
-                    entry["diff"] = item_diff(json.loads(before), json.loads(after), f"{entry['resource']} {where}")
+                    entry["diff"] = item_diff(jsoncodec.loads(before), jsoncodec.loads(after),
+                                              f"{entry['resource']} {where}")
                 yield entry
 
     def summary(self) -> str:

@@ -49,6 +49,7 @@ def _applies(action: Action, target: GroupResource) -> bool:
 
 # Archives hold many items of few resources: which actions apply is worked out once per resource.
 _APPLICABLE: dict[tuple[int, GroupResource], list[Action]] = {}
+_TARGETS: dict[str, GroupResource] = {}
 
 
 def applicable_actions(actions: list[Action], target: GroupResource) -> list[Action]:
@@ -62,12 +63,12 @@ def applicable_actions(actions: list[Action], target: GroupResource) -> list[Act
     return _APPLICABLE[key]
 
 
-def _copy(value: Any) -> Any:
+def copy_json(value: Any) -> Any:
     """A copy of a JSON-shaped object; several times cheaper than copy.deepcopy on large archives."""
     if isinstance(value, dict):
-        return {key: _copy(item) for key, item in value.items()}
+        return {key: copy_json(item) for key, item in value.items()}
     if isinstance(value, list):
-        return [_copy(item) for item in value]
+        return [copy_json(item) for item in value]
     return value
 
 
@@ -75,7 +76,10 @@ def _target_of(item: dict, resource: str | None) -> GroupResource:
     if not isinstance(item, dict):
         raise MigrationError(f"an item must be a Kubernetes object (a dict), not {type(item).__name__}")
     if resource:
-        return parse_resource(resource)
+        target = _TARGETS.get(resource)
+        if target is None:
+            target = _TARGETS[resource] = parse_resource(resource)
+        return target
     if not item.get("apiVersion") or not item.get("kind"):
         raise MigrationError(f"{describe(item)} has no apiVersion or kind: give both, or pass resource=")
     if not isinstance(item.get("metadata"), dict) or not item["metadata"].get("name"):
@@ -103,11 +107,12 @@ def _run(actions: list[Action], item: dict, ctx, target: GroupResource, disabled
 
 
 def run_backup_item(item: dict, ctx: BackupContext, *, resource: str | None = None,
-                    disabled: Collection[str] = ()) -> ItemResult:
+                    disabled: Collection[str] = (), owned: bool = False) -> ItemResult:
+    """``owned``: the caller hands the item over, so actions change it in place instead of a copy."""
     target = _target_of(item, resource)
     if not applicable_actions(BACKUP_ACTIONS, target) and not applicable_actions(ITEM_BLOCK_ACTIONS, target):
         return ItemResult(item)
-    result = ItemResult(_copy(item))
+    result = ItemResult(item if owned else copy_json(item))
     off = normalise_disabled(disabled)
     _run(BACKUP_ACTIONS, result.item, ctx, target, off, result)
     if not result.skip:
@@ -116,12 +121,13 @@ def run_backup_item(item: dict, ctx: BackupContext, *, resource: str | None = No
 
 
 def run_restore_item(item: dict, ctx: RestoreContext, *, item_from_backup: dict | None = None,
-                     resource: str | None = None, disabled: Collection[str] = ()) -> ItemResult:
+                     resource: str | None = None, disabled: Collection[str] = (), owned: bool = False) -> ItemResult:
+    """``owned``: as for run_backup_item; an owned item must not also be ``item_from_backup``."""
     target = _target_of(item, resource)
     if not applicable_actions(RESTORE_ACTIONS, target):
         return ItemResult(item)
     # Actions only read the item from the backup, so it is shared rather than copied.
     source = item_from_backup if item_from_backup is not None else item
-    result = ItemResult(_copy(item))
+    result = ItemResult(item if owned else copy_json(item))
     _run(RESTORE_ACTIONS, result.item, ctx.for_item(source), target, normalise_disabled(disabled), result)
     return result

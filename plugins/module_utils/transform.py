@@ -25,7 +25,8 @@ from .item_index import OTHER_VERSION, PLAIN, PREFERRED, ItemIndex
 from .report import TransformReport
 from .resources import parse_resource
 from .quiesce import resume_workload
-from .runner import applicable_actions, normalise_disabled, run_backup_item, run_restore_item
+from .transform_worker import ItemWorker, wants_worker
+from .runner import applicable_actions, copy_json, normalise_disabled, run_backup_item, run_restore_item
 from .volume_mapping import VolumeMapping, map_volume
 
 # Kinds that backup actions name as additional items, for archives that hold none of them.
@@ -50,6 +51,7 @@ class Outcome:
     actions: list[str]
     additional: list[dict]
     gvk: str
+    digest: bytes = b""  # of the bytes written (b"" when skipped): the index compares the copies by it
 
 
 @dataclass
@@ -60,6 +62,8 @@ class TransformSettings:
     progress: Callable[[str], None] | None = None
     volume_mapping: VolumeMapping = field(default_factory=VolumeMapping)
     resume_workloads: bool = False
+    # Transform the items of large archives on a second core (see transform_worker.py).
+    parallel: bool = True
 
 
 @dataclass
@@ -111,11 +115,20 @@ class ItemTransformer:
                 actions.append(RESUME_STEP)
         return item
 
+    def record(self, path: ItemPath, raw: bytes) -> tuple:
+        """What the archive pass keeps of one item copy: its index row, status, actions, additional
+        items and new bytes; plain values, several times cheaper to send from a worker than objects."""
+        outcome = self.transform(path, raw)
+        row = (path.resource, path.namespace, path.name, _variant(path), int(outcome.status != "skipped"),
+               outcome.digest, outcome.gvk)
+        return row, outcome.status, outcome.actions, outcome.additional, outcome.data
+
     def transform(self, path: ItemPath, raw: bytes) -> Outcome:
         key = (path.key, raw)
         outcome = self._cache.get(key)
         if outcome is None:
             outcome = self._run(path, raw)
+            outcome.digest = _digest(outcome, raw)
             self._cache[key] = outcome
             if len(self._cache) > _CACHE_SIZE:
                 self._cache.popitem(last=False)
@@ -128,21 +141,26 @@ class ItemTransformer:
             raise ArchiveError(f"item {path.render()} is not valid JSON: {exc}") from exc
         if not isinstance(original, dict):
             raise ArchiveError(f"item {path.render()} is not a JSON object")
-        return self.transform_object(path, original)
+        # Parsing the bytes again gives an independent copy several times faster than copying objects.
+        return self.transform_object(path, original, fresh=lambda: jsoncodec.loads(raw))
 
-    def transform_object(self, path: ItemPath, original: dict) -> Outcome:
+    def transform_object(self, path: ItemPath, original: dict, fresh: Callable[[], dict] | None = None) -> Outcome:
+        """``fresh`` returns a new copy of ``original`` for the actions to change in place."""
         settings = self.settings
+        fresh = fresh or (lambda: copy_json(original))
         item, actions, additional = original, [], []
         backup_applies, restore_applies = self._phases(path.resource)
         if backup_applies:
-            result = run_backup_item(item, settings.backup_ctx, resource=path.resource, disabled=settings.disabled)
+            result = run_backup_item(fresh(), settings.backup_ctx, resource=path.resource,
+                                     disabled=settings.disabled, owned=True)
             item, actions, additional = result.item, list(result.actions), list(result.additional_items)
             if result.skip:
                 return Outcome(None, "skipped", actions, additional, _gvk(original))
         item = self._migration_steps(item, path.resource, actions)
         if restore_applies:
-            result = run_restore_item(item, settings.restore_ctx, item_from_backup=item,
-                                      resource=path.resource, disabled=settings.disabled)
+            working = fresh() if item is original else jsoncodec.copy(item, copy_json)
+            result = run_restore_item(working, settings.restore_ctx, item_from_backup=item,
+                                      resource=path.resource, disabled=settings.disabled, owned=True)
             actions += result.actions
             if result.skip:
                 return Outcome(None, "skipped", actions, additional, _gvk(original))
@@ -155,6 +173,12 @@ class ItemTransformer:
 
 def _gvk(item: dict) -> str:
     return f"{item.get('apiVersion', '')}/{item.get('kind', '')}"
+
+
+def _digest(outcome: Outcome, raw: bytes) -> bytes:
+    if outcome.status == "skipped":
+        return b""
+    return hashlib.blake2b(raw if outcome.data is None else outcome.data, digest_size=16).digest()
 
 
 def _variant(path: ItemPath) -> int:
@@ -177,20 +201,31 @@ class ArchiveTransform:
 
     def run(self, source: BinaryIO, writer: ArchiveWriter, label: str, fetch: Callable | None) -> TransformStats:
         started = time.monotonic()
-        for entry in iter_entries(source, label):
-            self.stats.entries_in += 1
-            if entry.name.startswith("./"):  # archives repacked with GNU tar name entries "./..."
-                entry = entry._replace(name=entry.name[2:])
-            if entry.name == VERSION_ENTRY:
-                self.stats.format_version = check_format_version(entry.data)
-                self._write(writer, entry.name, entry.data)
-                continue
-            path = parse_item_path(entry.name)
-            if path is None:
-                self._write(writer, entry.name, entry.data)  # anything Velero may add later is kept
-                continue
-            self._item(writer, path, entry.data, entry.name)
-            self._maybe_progress()
+        entries = iter_entries(source, label)
+        worker: ItemWorker | None = None
+        try:
+            while True:
+                try:
+                    entry = next(entries, None)
+                except Exception:
+                    if worker is not None:
+                        worker.drain()  # errors of earlier entries come first, as in a serial run
+                    raise
+                if entry is None:
+                    break
+                self.stats.entries_in += 1
+                name = entry.name[2:] if entry.name.startswith("./") else entry.name  # as GNU tar repacks
+                if worker is None and wants_worker(self.settings, self.stats.entries_in):
+                    worker = ItemWorker(self, writer)
+                if worker is None:
+                    self.entry(writer, name, entry.data)
+                else:
+                    worker.submit(name, entry.data)
+            if worker is not None:
+                worker.finish()
+        finally:
+            if worker is not None:
+                worker.close()
         if not self.stats.format_version:
             raise ArchiveError(f"{label} has no {VERSION_ENTRY}: it is not a Velero backup archive")
         self._add_additional_items(writer, fetch)
@@ -198,27 +233,36 @@ class ArchiveTransform:
         self.stats.seconds = time.monotonic() - started
         return self.stats
 
+    def entry(self, writer: ArchiveWriter, name: str, data: bytes) -> None:
+        path = parse_item_path(name)
+        if path is None:
+            if name == VERSION_ENTRY:
+                self.stats.format_version = check_format_version(data)
+            self._write(writer, name, data)  # anything Velero may add later is kept
+            return
+        record = self.items.record(path, data)
+        self.apply(writer, name, data, record)
+        self.maybe_progress()
+
     def _write(self, writer: ArchiveWriter, name: str, data: bytes) -> None:
         writer.add(name, data)
         self.stats.entries_out += 1
 
-    def _item(self, writer: ArchiveWriter, path: ItemPath, raw: bytes, name: str, added: bool = False) -> None:
-        outcome = self.items.transform(path, raw)
-        kept = outcome.status != "skipped"
-        status = "added" if added and kept else outcome.status
-        data = raw if outcome.data is None else outcome.data
+    def apply(self, writer: ArchiveWriter, name: str, raw: bytes, record: tuple, added: bool = False) -> None:
+        """Write, index and report one item copy from what ItemTransformer.record made of it."""
+        row, status, actions, additional, data = record
+        resource, namespace, item_name, variant, kept = row[:5]
         if kept:
-            self._write(writer, name, data)
-        variant = _variant(path)
-        digest = hashlib.blake2b(data, digest_size=16).digest() if kept else b""
-        self.index.add(path.resource, path.namespace, path.name, variant, kept, digest, outcome.gvk)
+            self._write(writer, name, raw if data is None else data)
+        self.index.add_row(row)
         if variant == PLAIN:
-            if path.resource not in self.stats.seen_resources:
-                self.stats.seen_resources[path.resource] = tuple(outcome.gvk.rsplit("/", 1))
+            if resource not in self.stats.seen_resources:
+                self.stats.seen_resources[resource] = tuple(row[6].rsplit("/", 1))
+            status = "added" if added and kept else status
             # The diff is made from both versions only when a report needs it (see report.py).
-            self.report.record(path.resource, path.namespace, path.name, status, outcome.actions,
-                               raw if status == "changed" else b"", outcome.data or b"")
-            for extra in outcome.additional:
+            self.report.record(resource, namespace, item_name, status, actions,
+                               raw if status == "changed" else b"", data or b"")
+            for extra in additional:
                 if extra not in self._wanted:
                     self._wanted.append(extra)
 
@@ -243,8 +287,8 @@ class ArchiveTransform:
             version = str(obj.get("apiVersion", "")).rpartition("/")[2] or "v1"
             for version_dir in ("", version + "-preferredversion"):
                 path = ItemPath(folder, version_dir, namespace, name)
-                self._item(writer, path, jsoncodec.dumps_compact(obj),
-                           path.render(), added=True)
+                raw = jsoncodec.dumps_compact(obj)
+                self.apply(writer, path.render(), raw, self.items.record(path, raw), added=True)
 
     def _check_copies(self, label: str) -> None:
         diverging = self.index.diverging_copies()
@@ -253,7 +297,7 @@ class ArchiveTransform:
             raise ArchiveError(f"{label}: the plain and preferred-version copies of {names} differ after "
                                "the transform; both copies must be identical for Velero to restore them")
 
-    def _maybe_progress(self) -> None:
+    def maybe_progress(self) -> None:
         now = time.monotonic()
         if self.settings.progress and now - self._last_progress >= _PROGRESS_EVERY:
             self._last_progress = now
