@@ -93,8 +93,8 @@ options:
     type: int
     default: 600
   wait_sleep:
-    description: Seconds between two reads while waiting.
-    type: int
+    description: Seconds between two reads while waiting; fractions of a second are allowed.
+    type: float
     default: 5
   backup_sync_timeout:
     description:
@@ -109,7 +109,7 @@ options:
       - With O(wait=true), whether the task fails when O(wait_timeout) passes before the Restore reaches a
         final phase.
       - With V(false) the task returns the Restore as it is and RV(timed_out=true), so a playbook can print
-        progress between short waits and still see the end of the restore within a second.
+        progress between short waits (with a short O(wait_sleep)) and still see the end of the restore at once.
     type: bool
     default: true
 attributes:
@@ -260,7 +260,7 @@ def argument_spec() -> dict:
         annotations={"type": "dict"},
         wait={"type": "bool", "default": False},
         wait_timeout={"type": "int", "default": 600},
-        wait_sleep={"type": "int", "default": 5},
+        wait_sleep={"type": "float", "default": 5},
         backup_sync_timeout={"type": "int"},
         fail_on_timeout={"type": "bool", "default": True},
     )
