@@ -25,6 +25,7 @@ description:
     or when the Velero namespace does not exist.
 extends_documentation_fragment:
   - kubernetes.core.k8s_auth_options
+  - openshift_migration.velero.velero_wait
 requirements:
   - kubernetes >= 24.2.0
 options:
@@ -87,18 +88,6 @@ options:
     description: How many seconds to wait for the Backup to finish.
     type: int
     default: 600
-  wait_sleep:
-    description: Seconds between two reads of the Backup while waiting; fractions of a second are allowed.
-    type: float
-    default: 5
-  fail_on_timeout:
-    description:
-      - With O(wait=true), whether the task fails when O(wait_timeout) passes before the Backup reaches a
-        final phase.
-      - With V(false) the task returns the Backup as it is and RV(timed_out=true), so a playbook can print
-        progress between short waits (with a short O(wait_sleep)) and still see the end of the backup at once.
-    type: bool
-    default: true
 attributes:
   check_mode:
     description: Can run in check mode and return the Backup that would be created (a server-side dry run).

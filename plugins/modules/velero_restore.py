@@ -26,6 +26,7 @@ description:
     C(DownloadRequest) and returns them per namespace (RV(restore_results)); a failure message carries them.
 extends_documentation_fragment:
   - kubernetes.core.k8s_auth_options
+  - openshift_migration.velero.velero_wait
 requirements:
   - kubernetes >= 24.2.0
 options:
@@ -92,10 +93,6 @@ options:
       - With O(backup_sync_timeout), for the restore alone, counted from the moment the backup is known.
     type: int
     default: 600
-  wait_sleep:
-    description: Seconds between two reads while waiting; fractions of a second are allowed.
-    type: float
-    default: 5
   backup_sync_timeout:
     description:
       - How many seconds to wait for Velero's backup sync to bring O(backup_name) from the backup location
@@ -104,14 +101,6 @@ options:
         later ones. When not set, the backup must be known already, or, with O(wait=true), it is waited for
         within O(wait_timeout).
     type: int
-  fail_on_timeout:
-    description:
-      - With O(wait=true), whether the task fails when O(wait_timeout) passes before the Restore reaches a
-        final phase.
-      - With V(false) the task returns the Restore as it is and RV(timed_out=true), so a playbook can print
-        progress between short waits (with a short O(wait_sleep)) and still see the end of the restore at once.
-    type: bool
-    default: true
 attributes:
   check_mode:
     description: Can run in check mode and return the Restore that would be created (a server-side dry run).
