@@ -61,13 +61,17 @@ class ItemPath(NamedTuple):
         return f"{self.resource} {where}"
 
 
+_new_tuple = tuple.__new__
+
+
 def parse_item_path(path: str) -> ItemPath | None:
     """Return the item location of ``path``, or None when the entry is not an item."""
     match = _ITEM_PATH.match(path)
     if not match:
         return None
     resource, version, namespace, _cluster, name = match.groups()
-    return ItemPath(resource, version or "", namespace or "", name)
+    # tuple.__new__ skips the Python-level __new__ of the named tuple: this runs for every entry.
+    return _new_tuple(ItemPath, (resource, version or "", namespace or "", name))
 
 
 def check_format_version(data: bytes) -> str:

@@ -1,7 +1,6 @@
 """What an action sees besides the item: the Velero Backup/Restore, cluster facts, look-ups."""
 from __future__ import annotations
 
-import copy
 from dataclasses import dataclass, field
 from typing import Any, Callable
 
@@ -81,7 +80,9 @@ class RestoreContext:
 
     def for_item(self, item_from_backup: dict) -> "RestoreContext":
         # A shallow copy shares planned_copies and the facts; only the item from the backup differs.
-        per_item = copy.copy(self)
+        # Made directly rather than by copy.copy, which costs several times more per item.
+        per_item = object.__new__(type(self))
+        vars(per_item).update(vars(self))
         per_item.item_from_backup = item_from_backup
         return per_item
 

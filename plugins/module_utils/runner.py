@@ -87,9 +87,8 @@ def _target_of(item: dict, resource: str | None) -> GroupResource:
     return group_resource_of(item)
 
 
-def _run(actions: list[Action], item: dict, ctx, target: GroupResource, disabled: frozenset[str],
-         result: ItemResult) -> None:
-    for action in applicable_actions(actions, target):
+def _run(applicable: list[Action], item: dict, ctx, disabled: frozenset[str], result: ItemResult) -> None:
+    for action in applicable:
         if action.name in disabled:
             continue
         result.actions.append(action.name)
@@ -110,13 +109,14 @@ def run_backup_item(item: dict, ctx: BackupContext, *, resource: str | None = No
                     disabled: Collection[str] = (), owned: bool = False) -> ItemResult:
     """``owned``: the caller hands the item over, so actions change it in place instead of a copy."""
     target = _target_of(item, resource)
-    if not applicable_actions(BACKUP_ACTIONS, target) and not applicable_actions(ITEM_BLOCK_ACTIONS, target):
+    backup, item_block = applicable_actions(BACKUP_ACTIONS, target), applicable_actions(ITEM_BLOCK_ACTIONS, target)
+    if not backup and not item_block:
         return ItemResult(item)
     result = ItemResult(item if owned else copy_json(item))
     off = normalise_disabled(disabled)
-    _run(BACKUP_ACTIONS, result.item, ctx, target, off, result)
+    _run(backup, result.item, ctx, off, result)
     if not result.skip:
-        _run(ITEM_BLOCK_ACTIONS, result.item, ctx, target, off, result)
+        _run(item_block, result.item, ctx, off, result)
     return result
 
 
@@ -124,10 +124,11 @@ def run_restore_item(item: dict, ctx: RestoreContext, *, item_from_backup: dict 
                      resource: str | None = None, disabled: Collection[str] = (), owned: bool = False) -> ItemResult:
     """``owned``: as for run_backup_item; an owned item must not also be ``item_from_backup``."""
     target = _target_of(item, resource)
-    if not applicable_actions(RESTORE_ACTIONS, target):
+    applicable = applicable_actions(RESTORE_ACTIONS, target)
+    if not applicable:
         return ItemResult(item)
     # Actions only read the item from the backup, so it is shared rather than copied.
     source = item_from_backup if item_from_backup is not None else item
     result = ItemResult(item if owned else copy_json(item))
-    _run(RESTORE_ACTIONS, result.item, ctx.for_item(source), target, normalise_disabled(disabled), result)
+    _run(applicable, result.item, ctx.for_item(source), normalise_disabled(disabled), result)
     return result

@@ -22,7 +22,10 @@ BLOCK = 512
 CHUNK = 1 << 20
 _GZIP_MAGIC = b"\x1f\x8b"
 _ZERO_BLOCK = bytes(BLOCK)
-_REGULAR = (b"0", b"\0", b"7")
+# Type flags, as the byte values of the header's type field.
+_REGULAR = (ord("0"), 0, ord("7"))
+_REGULAR_FILE, _DIRECTORY, _PAX, _GNU_LONG_NAME = ord("0"), ord("5"), ord("x"), ord("L")
+_IGNORED = (ord("g"), ord("K"))  # PAX global headers, GNU long link names
 # Every entry gets the same modification time so that a rewrite is byte-for-byte reproducible.
 FIXED_MTIME = b"%011o\0" % 0
 
@@ -34,6 +37,9 @@ class ArchiveError(MigrationError):
 class TarEntry(NamedTuple):
     name: str
     data: bytes
+
+
+_new_tuple = tuple.__new__
 
 
 def inflate_chunks(source: BinaryIO, label: str) -> Iterator[bytes]:
@@ -68,34 +74,6 @@ def inflate_chunks(source: BinaryIO, label: str) -> Iterator[bytes]:
             raise ArchiveError(f"{label} is truncated (the gzip stream ends early)")
 
 
-class _ByteReader:
-    """Exact-size reads over a stream of chunks, without copying whole chunks each time."""
-
-    def __init__(self, chunks: Iterator[bytes]) -> None:
-        self._chunks = chunks
-        self._buf = b""
-        self._pos = 0
-
-    def read(self, size: int) -> bytes:
-        end = self._pos + size
-        if end <= len(self._buf):
-            out = self._buf[self._pos:end]
-            self._pos = end
-            return out
-        parts = [self._buf[self._pos:]]
-        have = len(parts[0])
-        self._buf, self._pos = b"", 0
-        for chunk in self._chunks:
-            if have + len(chunk) >= size:
-                take = size - have
-                parts.append(chunk[:take])
-                self._buf, self._pos = chunk, take
-                return b"".join(parts)
-            parts.append(chunk)
-            have += len(chunk)
-        return b"".join(parts)
-
-
 def _number(field: bytes) -> int:
     if field[:1] and field[0] & 0x80:  # GNU base-256 for values that do not fit in octal
         return int.from_bytes(field[1:], "big")
@@ -115,57 +93,82 @@ def _pax_records(data: bytes) -> dict[str, str]:
     return records
 
 
-def _size(header: bytes) -> int:
+def _size(buf: bytes, pos: int, pax: dict[str, str], label: str) -> int:
     try:
-        return int(header[124:135], 8)  # the common case: 11 octal digits and a NUL
-    except ValueError:
-        return _number(header[124:136])
+        return int(pax["size"]) if "size" in pax else _number(buf[pos + 124:pos + 136])
+    except ValueError as exc:
+        raise ArchiveError(f"{label} is not a valid tar archive (bad header)") from exc
+
+
+def _fill(buf: bytes, pos: int, chunks: Iterator[bytes], need: int) -> bytes:
+    """The unread rest of ``buf`` and as many further chunks as make ``need`` bytes (fewer at the end)."""
+    parts = [buf[pos:]]
+    have = len(parts[0])
+    for chunk in chunks:
+        parts.append(chunk)
+        have += len(chunk)
+        if have >= need:
+            break
+    return b"".join(parts)
 
 
 def iter_tar(chunks: Iterator[bytes], label: str) -> Iterator[TarEntry]:
     """Yield the regular files of an uncompressed tar stream; directories are skipped."""
-    reader = _ByteReader(chunks)
+    # Headers are parsed in place in the decompressed chunk (one slice per entry, for its data);
+    # a chunk is joined with what is left of the previous one only when an entry crosses the boundary.
+    chunks = iter(chunks)
+    buf, pos = b"", 0
     long_name = None
     pax: dict[str, str] = {}
     first = True
     while True:
-        header = reader.read(BLOCK)
-        if not header or header == _ZERO_BLOCK:
+        if len(buf) - pos < BLOCK:
+            buf, pos = _fill(buf, pos, chunks, BLOCK), 0
+            if len(buf) < BLOCK:
+                if buf:
+                    raise ArchiveError(f"{label} is truncated (partial tar header)")
+                return
+        if not buf[pos] and buf[pos:pos + BLOCK] == _ZERO_BLOCK:
             return
-        if len(header) < BLOCK:
-            raise ArchiveError(f"{label} is truncated (partial tar header)")
         if first:
             # One checksum proves the stream is tar; gzip's CRC already guards the rest.
-            _check_first_header(header, label)
+            _check_first_header(buf[pos:pos + BLOCK], label)
             first = False
         try:
-            size = int(pax["size"]) if "size" in pax else _size(header)
-        except ValueError as exc:
-            raise ArchiveError(f"{label} is not a valid tar archive (bad header)") from exc
-        padded = size + (-size % BLOCK)
-        block = reader.read(padded)
-        if len(block) < padded:
-            raise ArchiveError(f"{label} is truncated (an entry ends early)")
-        data = block[:size] if padded != size else block
-        kind = header[156:157]
-        if kind == b"x":
+            size = int(buf[pos + 124:pos + 135], 8)  # the common case: 11 octal digits and a NUL
+        except ValueError:
+            size = -1
+        if size < 0 or pax:
+            size = _size(buf, pos, pax, label)
+        end = pos + BLOCK + size + (-size % BLOCK)
+        if end > len(buf):
+            end -= pos
+            buf, pos = _fill(buf, pos, chunks, end), 0
+            if end > len(buf):
+                raise ArchiveError(f"{label} is truncated (an entry ends early)")
+        header, pos = pos, end
+        data = buf[header + BLOCK:header + BLOCK + size] if size > 0 else b""
+        kind = buf[header + 156]
+        if kind == _PAX:
             pax = _pax_records(data)
             continue
-        if kind == b"L":
+        if kind == _GNU_LONG_NAME:
             long_name = data.rstrip(b"\0").decode("utf-8", "surrogateescape")
             continue
-        if kind in (b"g", b"K"):
+        if kind in _IGNORED:
             continue
-        name = pax.get("path") or long_name or _ustar_name(header)
         if pax or long_name:
+            name = pax.get("path") or long_name or _ustar_name(buf, header)
             pax, long_name = {}, None
-        if kind == b"5":
+        else:
+            name = _ustar_name(buf, header)
+        if kind == _DIRECTORY:
             continue
         if kind not in _REGULAR:
             raise ArchiveError(f"{label}: entry {name!r} is not a regular file")
         if name[:1] == "/" or ".." in name:
             _check_name(name, label)
-        yield TarEntry(name, data)
+        yield _new_tuple(TarEntry, (name, data))  # TarEntry(name, data) without its Python-level __new__
 
 
 def _check_first_header(header: bytes, label: str) -> None:
@@ -182,10 +185,12 @@ def _check_name(name: str, label: str) -> None:
         raise ArchiveError(f"{label}: entry {name!r} points outside the archive")
 
 
-def _ustar_name(header: bytes) -> str:
-    name = header[0:100].split(b"\0", 1)[0]
-    if header[345] and header[257:262] == b"ustar":
-        name = header[345:500].split(b"\0", 1)[0] + b"/" + name
+def _ustar_name(buf: bytes, pos: int) -> str:
+    end = buf.find(b"\0", pos, pos + 100)
+    name = buf[pos:end if end >= 0 else pos + 100]
+    if buf[pos + 345] and buf.startswith(b"ustar", pos + 257):
+        end = buf.find(b"\0", pos + 345, pos + 500)
+        name = buf[pos + 345:end if end >= 0 else pos + 500] + b"/" + name
     return name.decode("utf-8", "surrogateescape")
 
 
@@ -198,13 +203,16 @@ _AFTER_KIND = bytes(100) + b"ustar\x0000" + bytes(32) + bytes(32) + b"0000000\0"
 # the size and the type vary, so the sum of the fixed parts is computed once.
 _FIXED_SUM = sum(_MODE_IDS) + sum(FIXED_MTIME) + sum(_CHECKSUM_BLANK) + sum(_AFTER_KIND)
 _PADDING = [bytes(size) for size in range(BLOCK)]
+# A header as one format: the name padded to 100 bytes, the size field, the checksum, the type;
+# regular files (nearly every entry) have their own, with the type flag and its share of the checksum built in.
+_HEADER = b"%s" + _MODE_IDS + b"%s" + FIXED_MTIME + b"%06o\0 %c" + _AFTER_KIND
+_REGULAR_HEADER = b"%s%s" + _MODE_IDS + b"%s" + FIXED_MTIME + b"%06o\0 0" + _AFTER_KIND
+_REGULAR_SUM = _FIXED_SUM + _REGULAR_FILE
 
 
-def _header(name: bytes, size: int, kind: bytes) -> bytes:
+def _header(name: bytes, size: int, kind: int) -> bytes:
     size_field = b"%011o\0" % size
-    checksum = _FIXED_SUM + sum(name) + sum(size_field) + kind[0]
-    return b"".join((name.ljust(100, b"\0"), _MODE_IDS, size_field, FIXED_MTIME,
-                     b"%06o\0 " % checksum, kind, _AFTER_KIND))
+    return _HEADER % (name.ljust(100, b"\0"), size_field, _FIXED_SUM + sum(name) + sum(size_field) + kind, kind)
 
 
 def _pax_header(name: bytes) -> bytes:
@@ -278,15 +286,17 @@ class TarGzWriter:
 
     def add(self, name: str, data: bytes) -> None:
         raw_name = name.encode("utf-8", "surrogateescape")
-        pending = self._pending
         if len(raw_name) > 100:
             pax = _pax_header(raw_name)
-            pending += (_header(b"././@PaxHeader", len(pax), b"x"), pax, _PADDING[-len(pax) % BLOCK])
+            self._pending += (_header(b"././@PaxHeader", len(pax), _PAX), pax, _PADDING[-len(pax) % BLOCK])
             self._pending_size += BLOCK + len(pax) + (-len(pax) % BLOCK)
             raw_name = raw_name[:100]
-        padding = _PADDING[-len(data) % BLOCK]
-        pending += (_header(raw_name, len(data), b"0"), data, padding)
-        self._pending_size += BLOCK + len(data) + len(padding)
+        size = len(data)
+        padding = _PADDING[-size % BLOCK]
+        size_field = b"%011o\0" % size  # _header() inline: this runs for every entry
+        checksum = _REGULAR_SUM + sum(raw_name) + sum(size_field)
+        self._pending += (_REGULAR_HEADER % (raw_name, _PADDING[100 - len(raw_name)], size_field, checksum), data, padding)
+        self._pending_size += BLOCK + size + len(padding)
         if self._pending_size >= CHUNK:
             self._flush()
 

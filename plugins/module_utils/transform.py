@@ -17,8 +17,8 @@ from dataclasses import dataclass, field
 from typing import BinaryIO, Callable, Collection
 
 from . import jsoncodec
-from .archive import (VERSION_ENTRY, ArchiveError, ArchiveWriter, ItemPath, check_format_version, iter_entries,
-                      parse_item_path)
+from .archive import (PREFERRED_SUFFIX, VERSION_ENTRY, ArchiveError, ArchiveWriter, ItemPath, check_format_version,
+                      iter_entries, parse_item_path)
 from .actions.registry import BACKUP_ACTIONS, ITEM_BLOCK_ACTIONS, RESTORE_ACTIONS
 from .context import BackupContext, RestoreContext
 from .item_index import OTHER_VERSION, PLAIN, PREFERRED, ItemIndex
@@ -119,12 +119,13 @@ class ItemTransformer:
         """What the archive pass keeps of one item copy: its index row, status, actions, additional
         items and new bytes; plain values, several times cheaper to send from a worker than objects."""
         outcome = self.transform(path, raw)
-        row = (path.resource, path.namespace, path.name, _variant(path), int(outcome.status != "skipped"),
-               outcome.digest, outcome.gvk)
+        resource, version_dir, namespace, name = path
+        variant = PLAIN if not version_dir else PREFERRED if version_dir.endswith(PREFERRED_SUFFIX) else OTHER_VERSION
+        row = (resource, namespace, name, variant, int(outcome.status != "skipped"), outcome.digest, outcome.gvk)
         return row, outcome.status, outcome.actions, outcome.additional, outcome.data
 
     def transform(self, path: ItemPath, raw: bytes) -> Outcome:
-        key = (path.key, raw)
+        key = (path[0], path[2], path[3], raw)  # (path.key, raw) without the property's call
         outcome = self._cache.get(key)
         if outcome is None:
             outcome = self._run(path, raw)
@@ -179,12 +180,6 @@ def _digest(outcome: Outcome, raw: bytes) -> bytes:
     if outcome.status == "skipped":
         return b""
     return hashlib.blake2b(raw if outcome.data is None else outcome.data, digest_size=16).digest()
-
-
-def _variant(path: ItemPath) -> int:
-    if path.is_plain:
-        return PLAIN
-    return PREFERRED if path.is_preferred else OTHER_VERSION
 
 
 class ArchiveTransform:
