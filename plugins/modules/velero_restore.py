@@ -300,7 +300,7 @@ def require_backup(client, params: dict, sync_timeout: float | None) -> None:
         except WaitTimeout:
             backup = None
     if backup is None and sync_timeout is not None:
-        raise VeleroError(f"{what} did not reach {cluster_of(client)} within {sync_timeout:g} s of waiting for "
+        raise VeleroError(f"{what} did not reach {cluster_of(client)} within {sync_timeout:.0f} s of waiting for "
                           "Velero's backup sync: check the name, and that a backup storage location of this cluster "
                           "points at the bucket and prefix that hold the backup")
     if backup is None:
