@@ -10,6 +10,7 @@ from __future__ import annotations
 import re
 from typing import BinaryIO, Iterator, NamedTuple
 
+from ansible_collections.openshift_migration.velero.plugins.module_utils.item_index import OTHER_VERSION, PLAIN, PREFERRED
 from ansible_collections.openshift_migration.velero.plugins.module_utils.tarstream import (
     ArchiveError,
     TarEntry,
@@ -48,6 +49,13 @@ class ItemPath(NamedTuple):
     @property
     def key(self) -> tuple[str, str, str]:
         return (self.resource, self.namespace, self.name)
+
+    @property
+    def variant(self) -> int:
+        """Which copy this is, as the item index counts them."""
+        if self.is_plain:
+            return PLAIN
+        return PREFERRED if self.is_preferred else OTHER_VERSION
 
     def render(self) -> str:
         parts = ["resources", self.resource]

@@ -203,11 +203,8 @@ _AFTER_KIND = bytes(100) + b"ustar\x0000" + bytes(32) + bytes(32) + b"0000000\0"
 # the size and the type vary, so the sum of the fixed parts is computed once.
 _FIXED_SUM = sum(_MODE_IDS) + sum(FIXED_MTIME) + sum(_CHECKSUM_BLANK) + sum(_AFTER_KIND)
 _PADDING = [bytes(size) for size in range(BLOCK)]
-# A header as one format: the name padded to 100 bytes, the size field, the checksum, the type;
-# regular files (nearly every entry) have their own, with the type flag and its share of the checksum built in.
+# A header as one format: the name padded to 100 bytes, the size field, the checksum, the type.
 _HEADER = b"%s" + _MODE_IDS + b"%s" + FIXED_MTIME + b"%06o\0 %c" + _AFTER_KIND
-_REGULAR_HEADER = b"%s%s" + _MODE_IDS + b"%s" + FIXED_MTIME + b"%06o\0 0" + _AFTER_KIND
-_REGULAR_SUM = _FIXED_SUM + _REGULAR_FILE
 
 
 def _header(name: bytes, size: int, kind: int) -> bytes:
@@ -291,12 +288,9 @@ class TarGzWriter:
             self._pending += (_header(b"././@PaxHeader", len(pax), _PAX), pax, _PADDING[-len(pax) % BLOCK])
             self._pending_size += BLOCK + len(pax) + (-len(pax) % BLOCK)
             raw_name = raw_name[:100]
-        size = len(data)
-        padding = _PADDING[-size % BLOCK]
-        size_field = b"%011o\0" % size  # _header() inline: this runs for every entry
-        checksum = _REGULAR_SUM + sum(raw_name) + sum(size_field)
-        self._pending += (_REGULAR_HEADER % (raw_name, _PADDING[100 - len(raw_name)], size_field, checksum), data, padding)
-        self._pending_size += BLOCK + size + len(padding)
+        padding = _PADDING[-len(data) % BLOCK]
+        self._pending += (_header(raw_name, len(data), _REGULAR_FILE), data, padding)
+        self._pending_size += BLOCK + len(data) + len(padding)
         if self._pending_size >= CHUNK:
             self._flush()
 

@@ -21,7 +21,7 @@ from .archive import (PREFERRED_SUFFIX, VERSION_ENTRY, ArchiveError, ArchiveWrit
                       iter_entries, parse_item_path)
 from .actions.registry import BACKUP_ACTIONS, ITEM_BLOCK_ACTIONS, RESTORE_ACTIONS
 from .context import BackupContext, RestoreContext
-from .item_index import OTHER_VERSION, PLAIN, PREFERRED, ItemIndex
+from .item_index import PLAIN, ItemIndex
 from .report import TransformReport
 from .resources import parse_resource
 from .quiesce import resume_workload
@@ -119,13 +119,12 @@ class ItemTransformer:
         """What the archive pass keeps of one item copy: its index row, status, actions, additional
         items and new bytes; plain values, several times cheaper to send from a worker than objects."""
         outcome = self.transform(path, raw)
-        resource, version_dir, namespace, name = path
-        variant = PLAIN if not version_dir else PREFERRED if version_dir.endswith(PREFERRED_SUFFIX) else OTHER_VERSION
-        row = (resource, namespace, name, variant, int(outcome.status != "skipped"), outcome.digest, outcome.gvk)
+        row = (path.resource, path.namespace, path.name, path.variant, int(outcome.status != "skipped"),
+               outcome.digest, outcome.gvk)
         return row, outcome.status, outcome.actions, outcome.additional, outcome.data
 
     def transform(self, path: ItemPath, raw: bytes) -> Outcome:
-        key = (path[0], path[2], path[3], raw)  # (path.key, raw) without the property's call
+        key = (path.key, raw)
         outcome = self._cache.get(key)
         if outcome is None:
             outcome = self._run(path, raw)
@@ -280,9 +279,9 @@ class ArchiveTransform:
                                  "from the source cluster; it is left out")
                 continue
             version = str(obj.get("apiVersion", "")).rpartition("/")[2] or "v1"
-            for version_dir in ("", version + "-preferredversion"):
+            raw = jsoncodec.dumps_compact(obj)
+            for version_dir in ("", version + PREFERRED_SUFFIX):
                 path = ItemPath(folder, version_dir, namespace, name)
-                raw = jsoncodec.dumps_compact(obj)
                 self.apply(writer, path.render(), raw, self.items.record(path, raw), added=True)
 
     def _check_copies(self, label: str) -> None:
