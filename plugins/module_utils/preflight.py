@@ -420,8 +420,7 @@ class Preflight:
             return
         self.apis[role] = api
         self.discovery[role] = discovery
-        hostname, _why = internal_registry(api, discovery.kinds)
-        self.report.clusters[role] = {"api_url": api.host, "registry_hostname": hostname}
+        self.report.clusters[role] = {"api_url": api.host, "registry_hostname": internal_registry(api, discovery.kinds)}
         detail = f"{api.host} answers, Kubernetes {version.get('gitVersion') or '?'}"
         if discovery.failed:
             detail += f"; discovery failed for {', '.join(discovery.failed)}"

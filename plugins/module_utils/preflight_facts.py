@@ -46,9 +46,9 @@ class ApiLookup:
         return self._read("/version")
 
 
-def internal_registry(api: Any, kinds: list) -> tuple[str, str]:
-    """(hostname, why it is unknown): the registry host image references use, "" when there is none."""
+def internal_registry(api: Any, kinds: list) -> str:
+    """The registry host image references use; "" when the cluster has none or it cannot be found."""
     try:
-        return discover_registry_hostname(ApiLookup(api, kinds)), ""
-    except (MigrationError, ValueError) as error:
-        return "", str(error)
+        return discover_registry_hostname(ApiLookup(api, kinds))
+    except (MigrationError, ValueError):
+        return ""
