@@ -174,6 +174,7 @@ class PreflightSpec:
     storage_class_mapping: dict = field(default_factory=dict)
     registries: list[RegistrySpec] = field(default_factory=list)
     restore_names: list[str] = field(default_factory=list)
+    register_backup: bool = False  # the rewritten backup is registered on the destination
 
     def target(self, namespace: str) -> str:
         return str(self.namespace_mapping.get(namespace) or namespace)
@@ -435,7 +436,11 @@ class Preflight:
             for namespace in self.spec.namespaces:
                 wanted += [("list", "", "pods", namespace, None), ("get", "", "namespaces", None, namespace)]
             return wanted
-        return [("create", VELERO_GROUP, "restores", velero_ns, None), ("create", "", "namespaces", None, None)]
+        wanted = [("create", VELERO_GROUP, "restores", velero_ns, None), ("create", "", "namespaces", None, None)]
+        if self.spec.register_backup:
+            wanted += [("create", VELERO_GROUP, "backups", velero_ns, None),
+                       ("create", VELERO_GROUP, "podvolumebackups", velero_ns, None)]
+        return wanted
 
     def check_rights(self, role: str) -> tuple[list[Problem], str]:
         api = self.apis[role]

@@ -8,6 +8,7 @@ in check mode, and only when their bytes differ from what is already there.
 """
 from __future__ import annotations
 
+import gzip
 import hashlib
 import json
 import os
@@ -17,6 +18,7 @@ from dataclasses import dataclass, field
 from typing import Callable
 
 from .archive import ArchiveWriter
+from .backup_register import RegisterTarget, check_target, register_backup
 from .context import BackupContext, ClusterFacts, ImageCopier, RestoreContext
 from .errors import MigrationError
 from .item_index import ItemIndex
@@ -53,6 +55,7 @@ class JobSpec:
     progress: Callable[[str], None] | None = None
     volume_mapping: VolumeMapping = field(default_factory=VolumeMapping)
     resume_workloads: bool = True
+    register: RegisterTarget | None = None
 
 
 def _validate(spec: JobSpec) -> None:
@@ -70,6 +73,8 @@ def _validate(spec: JobSpec) -> None:
         check_backup_name(spec.new_backup_name)
         if spec.new_backup_name == spec.backup_name:
             raise PublishError("new_backup_name must differ from backup_name: the source backup is never modified")
+    if spec.register is not None and not spec.new_backup_name:
+        raise MigrationError("register needs new_backup_name: only a published backup can be registered")
     if spec.report and not spec.report.endswith(os.sep) and not os.path.isdir(spec.report):
         parent = os.path.dirname(os.path.abspath(spec.report))
         if not os.path.isdir(parent):
@@ -150,6 +155,9 @@ def report_paths(report: str, name: str) -> tuple[str, str]:
 def run_job(spec: JobSpec) -> dict:
     _validate(spec)
     source_backup = _source_backup(spec)
+    if spec.register is not None:  # a cluster that cannot take the backup is refused before any work
+        check_target(spec.register, spec.new_backup_name, getattr(spec.store, "bucket", None),
+                     getattr(spec.store, "prefix", ""))
     old_name = spec.backup_name or (source_backup or {}).get("metadata", {}).get("name") or "backup"
     new_backup = None
     if spec.new_backup_name:
@@ -236,4 +244,17 @@ def _publish(spec, staging, index, report, old_name, new_backup) -> dict:
     changed = state != "identical"
     if changed and not spec.check_mode:
         upload(spec.store, new, staging)
-    return {"name": new, "location": spec.store.label, "changed": changed, "files": sorted(staging.files)}
+    published = {"name": new, "location": spec.store.label, "changed": changed, "files": sorted(staging.files)}
+    if spec.register is not None:
+        published["registration"] = register_backup(spec.register, new_backup, _pod_volume_backups(spec, staging),
+                                                    spec.check_mode)
+        published["changed"] |= published["registration"]["registered"]
+    return published
+
+
+def _pod_volume_backups(spec: JobSpec, staging: Staging) -> list[dict]:
+    staged = staging.files.get(f"{spec.new_backup_name}-podvolumebackups.json.gz")
+    if not staged:
+        return []
+    with open(staged, "rb") as handle:
+        return json.loads(gzip.decompress(handle.read())) or []

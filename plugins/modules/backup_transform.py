@@ -173,6 +173,27 @@ options:
       - The cluster the restore phase runs against, in the same form as O(source_cluster).
     type: dict
     suboptions: *cluster
+  register:
+    description:
+      - After publishing O(new_backup_name), create its Velero Backup (and its pod volume backups)
+        on O(destination_cluster) the way Velero's backup sync imports a backup it finds in the
+        bucket, so that a Restore can start at once instead of waiting for the next sync (Velero
+        syncs about once a minute).
+      - The sync then finds the backup known and leaves it alone. A Backup of that name already
+        there for the same storage location is left as it is (C(changed) stays false).
+      - Needs O(destination_cluster) as connection options. The storage location must read the
+        bucket and prefix of O(location); a different one is an error, since that Velero could not
+        read the backup.
+    type: dict
+    suboptions:
+      storage_location:
+        description: The destination's BackupStorageLocation that reads O(location).
+        type: str
+        required: true
+      velero_namespace:
+        description: The namespace Velero runs in on the destination cluster.
+        type: str
+        default: velero
   disabled_actions:
     description:
       - Actions not to run, by registration name, with or without the C(openshift.io/) prefix.
@@ -346,6 +367,9 @@ EXAMPLES = r"""
         namespaceMapping:
           app: app-new
     report: /tmp/reports/
+    # The destination's Velero knows the backup at once, without waiting for its sync.
+    register:
+      storage_location: default
 
 - name: Transform a local archive with known cluster facts, showing the diffs
   openshift_migration.velero.backup_transform:
@@ -413,6 +437,30 @@ new_backup:
       description: Its files under C(backups/<name>/).
       type: list
       elements: str
+    registration:
+      description: What O(register) did on the destination cluster.
+      returned: when O(register) is given
+      type: dict
+      contains:
+        registered:
+          description: Whether the Backup was (or would be) created now.
+          type: bool
+        reason:
+          description: Why it was not, for example because the cluster knew the backup already.
+          type: str
+          returned: when not registered
+        cluster:
+          description: The destination API server URL.
+          type: str
+        storage_location:
+          description: The BackupStorageLocation the Backup names.
+          type: str
+        namespace:
+          description: The Velero namespace.
+          type: str
+        pod_volume_backups:
+          description: PodVolumeBackups created with it.
+          type: int
 report:
   description: What the transform did.
   returned: always
@@ -458,6 +506,7 @@ import time
 
 from ansible.module_utils.basic import AnsibleModule
 
+from ansible_collections.openshift_migration.velero.plugins.module_utils.backup_register import RegisterTarget
 from ansible_collections.openshift_migration.velero.plugins.module_utils.cluster_options import (
     cluster_from_option,
     cluster_option_spec,
@@ -512,6 +561,13 @@ def argument_spec() -> dict:
         "restore": {"type": "dict"},
         "source_cluster": cluster_option_spec(),
         "destination_cluster": cluster_option_spec(),
+        "register": {
+            "type": "dict",
+            "options": {
+                "storage_location": {"type": "str", "required": True},
+                "velero_namespace": {"type": "str", "default": "velero"},
+            },
+        },
         "disabled_actions": {"type": "list", "elements": "str", "default": []},
         "image_copy": {
             "type": "dict",
@@ -580,6 +636,16 @@ def make_copiers(options: dict | None, check_mode: bool, tally: CopyTally):
     return tally.wrap("backup", to_migration.copy), tally.wrap("restore", to_destination.copy)
 
 
+def make_register(options: dict | None, destination) -> RegisterTarget | None:
+    if not options:
+        return None
+    client = getattr(getattr(destination, "lookup", None), "client", None)
+    if client is None:
+        raise MigrationError("register creates the Backup on the destination cluster: give destination_cluster "
+                             "as connection options (kubeconfig, context, host, api_key, ...), not as facts")
+    return RegisterTarget(client, options["storage_location"], options["velero_namespace"])
+
+
 def make_progress(module: AnsibleModule, log_file: str | None):
     def progress(line: str) -> None:
         stamped = time.strftime("%Y-%m-%dT%H:%M:%S ") + line
@@ -596,12 +662,13 @@ def job_spec(module: AnsibleModule, tally: CopyTally) -> JobSpec:
     store = make_store(params["location"])
     if isinstance(store, S3Store):
         store.check_access()
+    destination = cluster_from_option(params["destination_cluster"], "destination")
     return JobSpec(
         phases=params["phases"], src=params["src"], store=store, backup_name=params["backup_name"],
         dest=params["dest"], new_backup_name=params["new_backup_name"], backup=params["backup"],
         restore=params["restore"],
         source_cluster=cluster_from_option(params["source_cluster"], "source"),
-        destination_cluster=cluster_from_option(params["destination_cluster"], "destination"),
+        destination_cluster=destination, register=make_register(params["register"], destination),
         disabled_actions=params["disabled_actions"], backup_copier=backup_copier, restore_copier=restore_copier,
         registry_addresses=(params["image_copy"] or {}).get("registry_addresses"), report=params["report"],
         check_mode=module.check_mode, max_diff_items=params["max_diff_items"],

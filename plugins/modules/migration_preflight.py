@@ -172,6 +172,13 @@ options:
     type: list
     elements: str
     default: []
+  register_backup:
+    description:
+      - The rewritten backup will be registered on the destination (the C(register) option of
+        C(backup_transform)), so the destination user must also be allowed to create Backups and
+        PodVolumeBackups in O(velero_namespace).
+    type: bool
+    default: false
   fail_on_problems:
     description:
       - Fail when any problem is found, with one line per problem in the message.
@@ -352,6 +359,7 @@ def argument_spec() -> dict:
             },
         },
         "restore_names": {"type": "list", "elements": "str", "default": []},
+        "register_backup": {"type": "bool", "default": False},
         "fail_on_problems": {"type": "bool", "default": True},
     }
 
@@ -377,7 +385,7 @@ def preflight_spec(params: dict) -> PreflightSpec:
         velero_namespace=params["velero_namespace"], storage_location=params["storage_location"],
         storage_class_mapping={str(key): str(value) for key, value in (params["storage_class_mapping"] or {}).items()},
         registries=[registry_spec(registry) for registry in params["registries"] or []],
-        restore_names=list(params["restore_names"] or []))
+        restore_names=list(params["restore_names"] or []), register_backup=params["register_backup"])
 
 
 def main() -> None:

@@ -5,12 +5,14 @@ name. The bare run is what Velero alone does: a Backup, waiting for it to comple
 the destination through backup sync, and a Restore. migrate.yml adds preflight, the rewrite and
 its image copies, and the summary. Each runs three times, alternating.
 
-Both wait for Velero's backup sync, which runs about once a minute whatever its configured period,
-so a wall time depends on where the run falls in that minute; run back to back, each flow's time
-before the upload is partly hidden in the other's wait. Each run is therefore split three ways,
-watched from outside: before its backup is in the bucket, waiting for the sync, and after the
-backup appears on the destination. The fair comparison is the expected wall time at a random
-point of the sync minute: before + 30 s + after.
+The bare flow waits for Velero's backup sync, which runs about once a minute whatever its
+configured period, so its wall time depends on where the run falls in that minute; run back to
+back, each flow's time before the upload is partly hidden in the other's wait. migrate.yml
+registers its rewritten backup on the destination itself (migrate_register_backup, the default)
+and waits for no sync. Each run is split three ways, watched from outside: before its backup is
+in the bucket, until it appears on the destination, and after. The fair comparison takes, for a
+flow that waits for the sync, the expected wall time at a random point of the sync minute:
+before + 30 s + after; for one that does not, its wall time.
 The lab must be up (make lab-up); the destination namespaces are removed afterwards.
 """
 from __future__ import annotations
@@ -65,11 +67,12 @@ class Timing:
     before: float  # until the backup Velero will sync is complete in the bucket
     sync: float  # until it appears on the destination
     after: float  # the rest: the restore and what follows it
+    waits_for_sync: bool = True
 
     @property
     def expected(self) -> float:
-        """The wall time at a random point of the sync minute."""
-        return self.before + SYNC_PERIOD / 2 + self.after
+        """The wall time at a random point of the sync minute, for a flow that waits for the sync."""
+        return self.before + SYNC_PERIOD / 2 + self.after if self.waits_for_sync else self.wall
 
 
 class BackupWatch(threading.Thread):
@@ -97,12 +100,12 @@ class BackupWatch(threading.Thread):
                 self.seen = time.monotonic()
             self.stop.wait(0.25)
 
-    def timing(self, finished: float) -> Timing:
+    def timing(self, finished: float, waits_for_sync: bool = True) -> Timing:
         self.stop.set()
         self.join()
         assert self.published is not None and self.seen is not None, f"backup {self.name} never synced"
         return Timing(finished - self.started, self.published - self.started, self.seen - self.published,
-                      finished - self.seen)
+                      finished - self.seen, waits_for_sync)
 
 
 def bare_velero(lab: dict, name: str, target: str) -> Timing:
@@ -128,9 +131,9 @@ def bare_velero(lab: dict, name: str, target: str) -> Timing:
 def with_migrate_yml(lab: dict, name: str, target: str, workdir: Path) -> Timing:
     watch = BackupWatch(lab, f"{name}-stage-migrated")
     watch.start()
-    run = run_playbook("migrate", migrate_vars(lab, name, "stage", [NAMESPACE], {NAMESPACE: target},
-                                               str(workdir / "reports")), workdir)
-    timing = watch.timing(time.monotonic())
+    variables = migrate_vars(lab, name, "stage", [NAMESPACE], {NAMESPACE: target}, str(workdir / "reports"))
+    run = run_playbook("migrate", variables, workdir)
+    timing = watch.timing(time.monotonic(), waits_for_sync=not variables.get("migrate_register_backup", True))
     assert run.returncode == 0, run.output[-4000:]
     return timing
 
@@ -163,13 +166,17 @@ def run() -> list[str]:
     for label, runs in (("bare Velero backup + sync + restore", bare),
                         ("migrate.yml (preflight, backup, rewrite, image copies, restore, summary)", playbook)):
         lines.append(f"{label} of {NAMESPACE}: wall " + ", ".join(f"{t.wall:.1f}s" for t in runs)
-                     + "; before upload / sync wait / after: "
+                     + "; before upload / until on the destination / after: "
                      + ", ".join(f"{t.before:.1f}/{t.sync:.1f}/{t.after:.1f}s" for t in runs))
     wall = statistics.median(t.wall for t in playbook) / statistics.median(t.wall for t in bare)
     expected_bare = statistics.median(t.expected for t in bare)
     expected_playbook = statistics.median(t.expected for t in playbook)
     lines.append(f"migrate.yml / bare Velero, median wall of back-to-back runs: {wall:.2f}x")
-    lines.append(f"migrate.yml / bare Velero at a random point of the sync minute (before + {SYNC_PERIOD / 2:.0f}s + after, "
-                 f"medians): {expected_playbook:.1f}s / {expected_bare:.1f}s = {expected_playbook / expected_bare:.2f}x "
-                 "(target <= 1.2x)")
+    lines.append(f"migrate.yml / bare Velero at a random point of the sync minute (a flow that waits for the sync: "
+                 f"before + {SYNC_PERIOD / 2:.0f}s + after; medians): {expected_playbook:.1f}s / {expected_bare:.1f}s = "
+                 f"{expected_playbook / expected_bare:.2f}x (target <= 1.2x)")
+    # The same runs as if migrate.yml had waited for the sync: its own work against Velero's.
+    waiting = statistics.median(t.before + SYNC_PERIOD / 2 + t.after for t in playbook)
+    lines.append(f"migrate.yml had it waited for the sync (migrate_register_backup: false), same measure: "
+                 f"{waiting:.1f}s / {expected_bare:.1f}s = {waiting / expected_bare:.2f}x")
     return lines

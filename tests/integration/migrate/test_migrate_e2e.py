@@ -84,6 +84,8 @@ def test_stage_migration_completes_with_a_summary(stage, lab, workdir):
     assert f"namespace {SOURCE_NAMESPACE} -> {TARGET}:" in stage.output
     assert f"Velero restore {NAME}-stage of {NAME}-stage-migrated: Completed" in stage.output
     assert "items backed up" in stage.output and "items restored" in stage.output  # progress lines
+    # The rewritten backup is registered on the destination, not left to Velero's minute-long sync.
+    assert f"backup {NAME}-stage-migrated registered on the destination (storage location default)" in stage.output
     for secret in (lab["s3"]["secret_key"], lab["s3"]["access_key"], lab["registries"]["migration"]["password"]):
         assert secret not in stage.output
         for report in (workdir / "reports").iterdir():

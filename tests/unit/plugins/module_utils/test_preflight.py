@@ -275,6 +275,16 @@ def test_rights_denied_are_listed_each():
         ("destination", "namespaces", "the destination user may not create namespaces (RBAC: denied)")]
 
 
+def test_registering_the_backup_needs_its_create_rights_on_the_destination():
+    source, destination = good_pair()
+    destination.denied = {("create", "podvolumebackups", "velero")}
+    assert preflight(source, destination).ok  # not asked for without register_backup
+    report = preflight(source, destination, register_backup=True)
+    assert [(problem.cluster, problem.message) for problem in report.problems] == [
+        ("destination", "the destination user may not create podvolumebackups.velero.io in namespace velero "
+                        "(RBAC: denied)")]
+
+
 def test_missing_storage_class_offers_the_existing_ones():
     source, destination = good_pair(storage_classes=("gp3", "standard"))
     report = preflight(source, destination, storage_class_mapping={"gluster": "fast", "ceph": "gp3"})

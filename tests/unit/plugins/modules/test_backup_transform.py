@@ -145,3 +145,18 @@ def test_publishes_to_a_folder_location_once(monkeypatch, job, tmp_path):
 def test_location_needs_a_bucket_or_a_path(monkeypatch, job):
     result = run_module(monkeypatch, dict(job, location={"prefix": "velero"}))
     assert result["failed"] is True and "bucket, path" in result["msg"]
+
+
+def test_register_needs_a_destination_connection_not_facts(monkeypatch, job, tmp_path):
+    from ..module_utils.backup_archives import write_backup_folder
+
+    write_backup_folder(str(tmp_path / "bucket" / "velero" / "backups" / "b1"), "b1", sample_objects())
+    args = {key: value for key, value in job.items() if key not in ("src", "dest")}
+    args.update(location={"path": str(tmp_path / "bucket"), "prefix": "velero"}, backup_name="b1",
+                new_backup_name="b1-moved", register={"storage_location": "default"})
+    result = run_module(monkeypatch, args)
+    assert result["failed"] is True
+    assert result["msg"] == ("backup_transform: register creates the Backup on the destination cluster: give "
+                             "destination_cluster as connection options (kubeconfig, context, host, api_key, ...), "
+                             "not as facts")
+    assert not os.path.exists(tmp_path / "bucket" / "velero" / "backups" / "b1-moved")
