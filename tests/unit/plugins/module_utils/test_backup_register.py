@@ -16,7 +16,7 @@ from ansible_collections.openshift_migration.velero.plugins.module_utils.storage
 from ansible_collections.openshift_migration.velero.plugins.module_utils.transform_job import run_job
 
 from .backup_archives import pod_volume_backups, velero_backup
-from .test_publish import bucket, spec  # noqa: F401 - the bucket fixture is used by name
+from .test_publish import spec
 from .velero_fakes import VELERO_KINDS, FakeClient
 
 SERVED = {("velero.io/v1", kind) for kind in VELERO_KINDS + ("PodVolumeBackup",)}
@@ -40,7 +40,7 @@ def stored(client, kind, name):
     return client.objects.get((kind, "velero", name))
 
 
-def test_published_backup_is_created_as_the_sync_creates_it(bucket):  # noqa: F811
+def test_published_backup_is_created_as_the_sync_creates_it(bucket):
     client = destination()
     result = run_job(spec(LocalStore(str(bucket), "velero"), register=RegisterTarget(client, "default")))
     registration = result["new_backup"]["registration"]
@@ -61,7 +61,7 @@ def test_published_backup_is_created_as_the_sync_creates_it(bucket):  # noqa: F8
     assert [obj["kind"] for obj in client.created] == ["Backup", "PodVolumeBackup"]
 
 
-def test_second_run_finds_the_backup_known_and_creates_nothing(bucket):  # noqa: F811
+def test_second_run_finds_the_backup_known_and_creates_nothing(bucket):
     client = destination()
     run_job(spec(LocalStore(str(bucket), "velero"), register=RegisterTarget(client, "default")))
     created = len(client.created)
@@ -72,7 +72,7 @@ def test_second_run_finds_the_backup_known_and_creates_nothing(bucket):  # noqa:
     assert len(client.created) == created
 
 
-def test_check_mode_says_it_would_register_and_creates_nothing(bucket):  # noqa: F811
+def test_check_mode_says_it_would_register_and_creates_nothing(bucket):
     client = destination()
     result = run_job(spec(LocalStore(str(bucket), "velero"), register=RegisterTarget(client, "default"),
                           check_mode=True))
@@ -104,7 +104,7 @@ def test_a_backup_the_sync_imported_meanwhile_is_left_as_it_is():
      "Backup velero/b1-new already exists on https://127.0.0.1:16443 for storage location elsewhere: "
      "choose another new_backup_name"),
 ])
-def test_a_target_that_cannot_take_the_backup_is_refused_before_any_work(bucket, objects, target, message):  # noqa: F811
+def test_a_target_that_cannot_take_the_backup_is_refused_before_any_work(bucket, objects, target, message):
     client = destination(*objects)
     target.client = client
     with pytest.raises(RegisterError, match=message):
@@ -128,7 +128,7 @@ def test_a_backup_velero_is_still_finishing_is_left_to_the_sync():
     assert client.created == []
 
 
-def test_register_needs_a_published_backup(bucket, tmp_path):  # noqa: F811
+def test_register_needs_a_published_backup(bucket, tmp_path):
     with pytest.raises(MigrationError, match="register needs new_backup_name"):
         run_job(spec(LocalStore(str(bucket), "velero"), new_backup_name=None, dest=str(tmp_path / "out.tar.gz"),
                      register=RegisterTarget(destination(), "default")))

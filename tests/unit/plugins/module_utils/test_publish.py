@@ -27,7 +27,6 @@ from .backup_archives import (
     sample_objects,
     source_scc,
     velero_backup,
-    write_backup_folder,
 )
 
 RESTORE = {"metadata": {"name": "r1"}, "spec": {"backupName": "b1-new", "namespaceMapping": {"app": "app-new"}}}
@@ -42,13 +41,6 @@ def tree(root):
             with open(path, "rb") as handle:
                 found[os.path.relpath(path, root)] = hashlib.sha256(handle.read()).hexdigest()
     return found
-
-
-@pytest.fixture
-def bucket(tmp_path):
-    root = tmp_path / "bucket"
-    write_backup_folder(str(root / "velero" / "backups" / "b1"), "b1", sample_objects())
-    return root
 
 
 class RecordingStore(LocalStore):
