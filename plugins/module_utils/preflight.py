@@ -421,11 +421,21 @@ class Preflight:
             return
         self.apis[role] = api
         self.discovery[role] = discovery
-        self.report.clusters[role] = {"api_url": api.host, "registry_hostname": internal_registry(api, discovery.kinds)}
+        problems = []
+        try:
+            hostname = internal_registry(api, discovery.kinds)
+        except MigrationError as error:
+            hostname = ""
+            problems.append(Problem(
+                "reachable", role, "internal registry",
+                f"the {role} cluster's internal registry hostname cannot be read: {error}",
+                "let the user read ImageStreams in namespace openshift (and, on OpenShift 4, ConfigMap "
+                "openshift-apiserver/config; on 3.x, Service default/docker-registry)"))
+        self.report.clusters[role] = {"api_url": api.host, "registry_hostname": hostname}
         detail = f"{api.host} answers, Kubernetes {version.get('gitVersion') or '?'}"
         if discovery.failed:
             detail += f"; discovery failed for {', '.join(discovery.failed)}"
-        self.report.record("reachable", role, [], detail)
+        self.report.record("reachable", role, problems, detail)
 
     # 1b. rights
     def rights_wanted(self, role: str) -> list[tuple[str, str, str, str | None, str | None]]:

@@ -47,8 +47,12 @@ class ApiLookup:
 
 
 def internal_registry(api: Any, kinds: list) -> str:
-    """The registry host image references use; "" when the cluster has none or it cannot be found."""
+    """The registry host image references use; "" when the cluster has none.
+
+    A look-up that fails (a 403 on the openshift ImageStreams, say) raises MigrationError: taking
+    it for "no registry" would leave every image reference of the migration unrewritten.
+    """
     try:
         return discover_registry_hostname(ApiLookup(api, kinds))
-    except (MigrationError, ValueError):
-        return ""
+    except ValueError as error:  # an unreadable answer
+        raise MigrationError(str(error)) from error

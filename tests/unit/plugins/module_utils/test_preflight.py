@@ -401,6 +401,20 @@ def test_internal_registry_of_a_cluster_that_did_not_answer_is_skipped():
     assert list(report.clusters) == ["source"]
 
 
+def test_a_registry_lookup_that_fails_is_a_problem_not_no_registry():
+    source, destination = good_pair()
+    source.answers[INTERNAL_STREAMS] = ApiError(
+        403, "cluster https://source:6443 refused the request (403 Forbidden): imagestreams is forbidden")
+    report = preflight(source, destination, probe=lambda registry: pytest.fail("nothing to probe"),
+                       registries=[RegistrySpec("source internal", "", cluster="source")])
+    assert [(problem.cluster, problem.object, problem.message) for problem in report.problems] == [
+        ("source", "internal registry", "the source cluster's internal registry hostname cannot be read: cluster "
+                                        "https://source:6443 refused the request (403 Forbidden): imagestreams is "
+                                        "forbidden")]
+    assert "ImageStreams in namespace openshift" in report.problems[0].fix
+    assert not report.ok
+
+
 # --- pure rules ----------------------------------------------------------------------------
 
 @pytest.mark.parametrize("group, kind, item, made", [
