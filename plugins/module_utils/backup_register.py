@@ -56,15 +56,21 @@ def check_same_bucket(location: dict, bucket: str, prefix: str) -> None:
                             "give register.storage_location the location of that bucket and prefix")
 
 
-def backup_object(published: dict, target: RegisterTarget) -> dict:
-    """The Backup as the sync creates it: this cluster's namespace and location, no resourceVersion."""
-    backup = copy.deepcopy(published)
-    backup.setdefault("apiVersion", VELERO_API)
-    backup.setdefault("kind", "Backup")
-    meta = backup.setdefault("metadata", {})
+def _for_this_cluster(published: dict, kind: str, target: RegisterTarget) -> tuple[dict, dict]:
+    """(a copy of the object in this cluster's Velero namespace, without server-set fields; its metadata)."""
+    obj = copy.deepcopy(published)
+    obj.setdefault("apiVersion", VELERO_API)
+    obj.setdefault("kind", kind)
+    meta = obj.setdefault("metadata", {})
     meta["namespace"] = target.velero_namespace
     meta.pop("resourceVersion", None)
     meta.pop("uid", None)
+    return obj, meta
+
+
+def backup_object(published: dict, target: RegisterTarget) -> dict:
+    """The Backup as the sync creates it: this cluster's namespace and location, no resourceVersion."""
+    backup, meta = _for_this_cluster(published, "Backup", target)
     # The Schedule that made the backup lives on the other cluster; an owner reference to it would
     # let this cluster's garbage collector delete the Backup at once.
     owners = [owner for owner in meta.get("ownerReferences") or [] if owner.get("kind") != "Schedule"]
@@ -82,13 +88,7 @@ def pod_volume_backup_objects(entries: list[dict], backup: dict, target: Registe
     name, uid = dig(backup, "metadata", "name"), dig(backup, "metadata", "uid")
     result = []
     for entry in entries:
-        pvb = copy.deepcopy(entry)
-        pvb.setdefault("apiVersion", VELERO_API)
-        pvb.setdefault("kind", "PodVolumeBackup")
-        meta = pvb.setdefault("metadata", {})
-        meta["namespace"] = target.velero_namespace
-        meta.pop("resourceVersion", None)
-        meta.pop("uid", None)
+        pvb, meta = _for_this_cluster(entry, "PodVolumeBackup", target)
         pvb.setdefault("spec", {})["backupStorageLocation"] = target.storage_location
         for owner in meta.get("ownerReferences") or []:
             if owner.get("kind") == "Backup" and owner.get("name") == name:
