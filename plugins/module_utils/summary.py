@@ -3,28 +3,40 @@
 """The lines a person reads at the end of a migration, from the results of its steps."""
 from __future__ import annotations
 
+from .velero import NON_RESTORABLE
+
 
 def _count(counts: dict, status: str) -> int:
     return int(counts.get(status, 0) or 0)
+
+
+def _written(counts: dict) -> int:
+    """Items the rewritten backup holds for the kind."""
+    return _count(counts, "kept") + _count(counts, "changed") + _count(counts, "added")
 
 
 def namespace_lines(report: dict, namespaces: list[str], mapping: dict[str, str]) -> list[str]:
     lines = []
     per_namespace = report.get("namespaces") or {}
     for source in namespaces:
-        kinds = per_namespace.get(source) or {}
-        migrated = sum(_count(c, "kept") + _count(c, "changed") + _count(c, "added") for c in kinds.values())
+        all_kinds = per_namespace.get(source) or {}
+        # Velero never restores some kinds (events, ...): they are in the backup, not on the destination.
+        kinds = {kind: counts for kind, counts in all_kinds.items() if kind not in NON_RESTORABLE}
+        migrated = sum(_written(c) for c in kinds.values())
         changed = sum(_count(c, "changed") for c in kinds.values())
         skipped = sum(_count(c, "skipped") for c in kinds.values())
         lines.append(f"namespace {source} -> {mapping.get(source, source)}: {migrated} objects migrated "
                      f"({changed} changed), {skipped} skipped")
-        for kind, counts in sorted(kinds.items()):
-            line = (f"  {kind}: {_count(counts, 'kept') + _count(counts, 'changed') + _count(counts, 'added')} "
-                    f"migrated, {_count(counts, 'changed')} changed, {_count(counts, 'skipped')} skipped")
-            lines.append(line)
-    cluster_kinds = per_namespace.get("") or {}
+        for kind, counts in sorted(all_kinds.items()):
+            if kind in NON_RESTORABLE:
+                lines.append(f"  {kind}: {_written(counts)} in the backup, not restored (Velero never restores them)")
+            else:
+                lines.append(f"  {kind}: {_written(counts)} migrated, {_count(counts, 'changed')} changed, "
+                             f"{_count(counts, 'skipped')} skipped")
+    cluster_kinds = {kind: counts for kind, counts in (per_namespace.get("") or {}).items()
+                     if kind not in NON_RESTORABLE}
     if cluster_kinds:
-        total = sum(_count(c, "kept") + _count(c, "changed") + _count(c, "added") for c in cluster_kinds.values())
+        total = sum(_written(c) for c in cluster_kinds.values())
         lines.append(f"cluster-scoped: {total} objects migrated ({', '.join(sorted(cluster_kinds))})")
     return lines
 

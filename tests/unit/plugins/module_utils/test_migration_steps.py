@@ -150,6 +150,16 @@ def test_summary_lists_namespaces_kinds_images_velero_and_the_report():
     ]
 
 
+def test_summary_does_not_count_kinds_velero_never_restores():
+    kinds = {"events": {"kept": 5}, "configmaps": {"kept": 2, "changed": 1}}
+    transform = {"report": {"namespaces": {"app": kinds, "": {"nodes": {"kept": 1}, "persistentvolumes": {"kept": 1}}}}}
+    lines = migration_summary(transform, {}, {}, ["app"], {})
+    assert lines[:4] == ["namespace app -> app: 3 objects migrated (1 changed), 0 skipped",
+                         "  configmaps: 3 migrated, 1 changed, 0 skipped",
+                         "  events: 5 in the backup, not restored (Velero never restores them)",
+                         "cluster-scoped: 1 objects migrated (persistentvolumes)"]
+
+
 def test_summary_of_a_rerun_says_the_rewrite_was_made_before():
     lines = migration_summary({}, {"phase": "Completed"}, {"phase": "Completed"}, ["app"], {})
     assert lines[:2] == ["namespace app -> app",
