@@ -70,15 +70,34 @@ class ItemPath(NamedTuple):
 
 
 _new_tuple = tuple.__new__
+# Folder of an item's file -> (resource, version folder, namespace), or None when files there are
+# no items: an archive has few folders, each with many files. Bounded, for archives with very many.
+_FOLDERS: dict[str, tuple[str, str, str] | None] = {}
+_FOLDERS_KEPT = 4096
 
 
 def parse_item_path(path: str) -> ItemPath | None:
     """Return the item location of ``path``, or None when the entry is not an item."""
+    folder, _slash, file = path.rpartition("/")
+    if file[-5:] != ".json" or len(file) == 5:
+        return _parse(path)
+    # The regular expression matches a folder the same way whatever <name>.json file is in it,
+    # so its answer for the folder is kept: this runs for every entry.
+    where = _FOLDERS.get(folder, False)
+    if where is False:
+        if len(_FOLDERS) >= _FOLDERS_KEPT:
+            _FOLDERS.clear()
+        probe = _parse(folder + "/item.json")
+        where = _FOLDERS[folder] = None if probe is None else probe[:3]
+    return None if where is None else _new_tuple(ItemPath, where + (file[:-5],))
+
+
+def _parse(path: str) -> ItemPath | None:
     match = _ITEM_PATH.match(path)
     if not match:
         return None
     resource, version, namespace, _cluster, name = match.groups()
-    # tuple.__new__ skips the Python-level __new__ of the named tuple: this runs for every entry.
+    # tuple.__new__ skips the Python-level __new__ of the named tuple.
     return _new_tuple(ItemPath, (resource, version or "", namespace or "", name))
 
 
@@ -98,19 +117,13 @@ def iter_entries(source: BinaryIO, label: str = "archive") -> Iterator[TarEntry]
     return iter_tar(inflate_chunks(source, label), label)
 
 
-class ArchiveWriter:
-    """Write entries as a Velero-readable tar.gz whose bytes depend only on the entries."""
+class ArchiveWriter(TarGzWriter):
+    """Write entries as a Velero-readable tar.gz whose bytes depend only on the entries.
+
+    The codec's own add() is this writer's: it runs for every entry, with no call in between."""
 
     def __init__(self, target: BinaryIO, compresslevel: int = DEFAULT_COMPRESSLEVEL) -> None:
-        self._codec = TarGzWriter(target.write, compresslevel)
-        self.count = 0
-
-    def add(self, name: str, data: bytes) -> None:
-        self._codec.add(name, data)
-        self.count += 1
-
-    def close(self) -> None:
-        self._codec.close()
+        super().__init__(target.write, compresslevel)
 
     def __enter__(self) -> "ArchiveWriter":
         return self
@@ -119,4 +132,4 @@ class ArchiveWriter:
         if exc_type is None:
             self.close()
         else:
-            self._codec.abort()
+            self.abort()

@@ -57,12 +57,60 @@ def _prune(before: dict, after: dict) -> tuple[dict, dict]:
     return old, new
 
 
+class _Unusual(Exception):
+    """A value _json_lines() leaves to the json module (floats, tuples, keys that are not strings)."""
+
+
+def _emit(value: object, head: str, indent: str, tail: str, lines: list[str]) -> None:
+    """Append the lines of ``value`` as json.dumps(indent=2, sort_keys=True) writes it, the first
+    line starting with ``head`` (its indent and key) and the last one ending with ``tail``."""
+    if value.__class__ is str:
+        lines.append(head + _quoted(value) + tail)
+    elif value.__class__ is dict and value:
+        if any(key.__class__ is not str for key in value):
+            raise _Unusual()
+        keys = sorted(value)
+        lines.append(head + "{\n")
+        inner = indent + "  "
+        for key in keys[:-1]:
+            _emit(value[key], inner + _quoted(key) + ": ", inner, ",\n", lines)
+        _emit(value[keys[-1]], inner + _quoted(keys[-1]) + ": ", inner, "\n", lines)
+        lines.append(indent + "}" + tail)
+    elif value.__class__ is list and value:
+        lines.append(head + "[\n")
+        inner = indent + "  "
+        for item in value[:-1]:
+            _emit(item, inner, inner, ",\n", lines)
+        _emit(value[-1], inner, inner, "\n", lines)
+        lines.append(indent + "]" + tail)
+    elif value.__class__ in _SCALARS:
+        lines.append(head + _SCALARS[value.__class__](value) + tail)
+    else:
+        raise _Unusual()
+
+
+_quoted = json.encoder.encode_basestring_ascii  # what json.dumps writes a string as (ensure_ascii)
+_SCALARS = {int: int.__repr__, bool: lambda value: "true" if value else "false", type(None): lambda value: "null",
+            dict: lambda value: "{}", list: lambda value: "[]"}  # (the empty containers)
+
+
+def _json_lines(value: object) -> list[str]:
+    """json.dumps(value, indent=2, sort_keys=True).splitlines(keepends=True), several times faster:
+    lines are made directly by the same rules. That output holds no line break but its own, as it
+    escapes every control and non-ASCII character."""
+    lines: list[str] = []
+    try:
+        _emit(value, "", "", "", lines)
+    except _Unusual:
+        return json.dumps(value, indent=2, sort_keys=True).splitlines(keepends=True)
+    return lines
+
+
 def item_diff(before: dict, after: dict, label: str) -> str:
     """A unified diff of the changed parts of two versions of one item, as indented JSON ("" when equal)."""
     if before.get("kind") == "Secret" or after.get("kind") == "Secret":
         before, after = _redact(before, after)
     before, after = _prune(before, after)
-    old = json.dumps(before, indent=2, sort_keys=True).splitlines(keepends=True)
-    new = json.dumps(after, indent=2, sort_keys=True).splitlines(keepends=True)
-    lines = difflib.unified_diff(old, new, fromfile=f"{label} (before)", tofile=f"{label} (after)", n=2)
+    lines = difflib.unified_diff(_json_lines(before), _json_lines(after), fromfile=f"{label} (before)",
+                                 tofile=f"{label} (after)", n=2)
     return "".join(line if line.endswith("\n") else line + "\n" for line in lines)

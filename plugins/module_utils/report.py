@@ -5,10 +5,13 @@
 
 Item records go to a private spool file as they come, so a report on a very large archive
 never sits in memory. A changed item's record holds both versions; its diff is made when the
-record is read, so diffs cost only what a result or a report file actually shows.
+record is read, so diffs cost only what a result or a report file actually shows (those of the
+first records may be made ahead, while the archive pass waits: see prepare_diff).
 """
 from __future__ import annotations
 
+import collections
+import itertools
 import json
 import os
 import struct
@@ -16,16 +19,25 @@ import tempfile
 from typing import Any, Iterator
 
 from . import jsoncodec
-from .item_diff import item_diff
 
 STATUSES = ("kept", "changed", "skipped", "added")
 # A spool record: the lengths of its three parts, then the item's entry as JSON and both versions
 # as they are, so that recording never encodes an item a second time.
 _LENGTHS = struct.Struct("<III")
+# Item versions held for diffs made ahead (prepare_diff), at most: the rest are made when read.
+_AHEAD_BYTES = 4 << 20
+
+
+def _diff(before: bytes, after: bytes, resource: str, namespace: str, name: str) -> str:
+    from .item_diff import item_diff  # loaded only by runs that show diffs
+    where = f"{namespace}/{name}" if namespace else name
+    return item_diff(jsoncodec.loads(before), jsoncodec.loads(after), f"{resource} {where}")
 
 
 class TransformReport:
-    def __init__(self) -> None:
+    def __init__(self, diffs_ahead: int = 0) -> None:
+        """``diffs_ahead``: how many of the first records may have their diffs made before they
+        are read, in time the archive pass would spend waiting (see prepare_diff)."""
         self.kinds: dict[str, dict[str, int]] = {}
         # namespace ("" for cluster-scoped items) -> resource -> status -> count
         self.namespaces: dict[str, dict[str, dict[str, int]]] = {}
@@ -35,6 +47,10 @@ class TransformReport:
         handle, self._spool_path = tempfile.mkstemp(prefix="backup-transform-report-", suffix=".spool")
         self._spool = os.fdopen(handle, "w+b", buffering=1 << 20)
         self.records = 0
+        self._diffs_ahead = diffs_ahead
+        self._to_diff: collections.deque[tuple] = collections.deque()  # (record number, diff arguments)
+        self._to_diff_bytes = 0
+        self._diffs: dict[int, str] = {}  # record number -> diff made ahead
 
     def count(self, resource: str, status: str) -> None:
         counts = self.kinds.get(resource)
@@ -53,12 +69,25 @@ class TransformReport:
         counts[status] += 1
         if status == "kept":
             return
-        before.decode("utf-8")  # item versions must be UTF-8 text, as in a report file
-        after.decode("utf-8")
+        for version in (before, after):  # item versions must be UTF-8 text, as in a report file
+            if not version.isascii():
+                version.decode("utf-8")
         entry = jsoncodec.dumps_record({"resource": resource, "namespace": namespace, "name": name,
                                         "status": status, "actions": actions})
         self._spool.write(_LENGTHS.pack(len(entry), len(before), len(after)) + entry + before + after)
+        if before and after and self.records < self._diffs_ahead and self._to_diff_bytes < _AHEAD_BYTES:
+            self._to_diff.append((self.records, (before, after, resource, namespace, name)))
+            self._to_diff_bytes += len(before) + len(after)
         self.records += 1
+
+    def prepare_diff(self) -> bool:
+        """Make one of the diffs the first records will show; False when there is none to make."""
+        if not self._to_diff:
+            return False
+        number, arguments = self._to_diff.popleft()
+        self._to_diff_bytes -= len(arguments[0]) + len(arguments[1])
+        self._diffs[number] = _diff(*arguments)
+        return True
 
     def warn(self, message: str) -> None:
         if message not in self.warnings:
@@ -81,7 +110,7 @@ class TransformReport:
         """The item records in archive order, each with the diff of the item's changes."""
         self._spool.flush()
         with open(self._spool_path, "rb") as spool:
-            while True:
+            for number in itertools.count():
                 lengths = spool.read(_LENGTHS.size)
                 if not lengths:
                     return
@@ -89,10 +118,10 @@ class TransformReport:
                 entry = jsoncodec.loads(spool.read(size))
                 before, after = spool.read(before_size), spool.read(after_size)
                 entry["diff"] = ""
-                if before and after:
-                    where = f"{entry['namespace']}/{entry['name']}" if entry["namespace"] else entry["name"]
-                    entry["diff"] = item_diff(jsoncodec.loads(before), jsoncodec.loads(after),
-                                              f"{entry['resource']} {where}")
+                if number in self._diffs:
+                    entry["diff"] = self._diffs[number]
+                elif before and after:
+                    entry["diff"] = _diff(before, after, entry["resource"], entry["namespace"], entry["name"])
                 yield entry
 
     def summary(self) -> str:
@@ -103,11 +132,7 @@ class TransformReport:
 
     def as_result(self, max_items: int) -> dict:
         """The part of the report a module returns: counts, and at most max_items item records."""
-        items = []
-        for entry in self.items():
-            if len(items) >= max_items:
-                break
-            items.append(entry)
+        items = list(itertools.islice(self.items(), max(max_items, 0)))  # diffs of these items only
         return {"summary": self.summary(), "totals": self.totals,
                 "kinds": {name: dict(counts) for name, counts in sorted(self.kinds.items())},
                 "namespaces": {namespace: {name: dict(counts) for name, counts in sorted(kinds.items())}

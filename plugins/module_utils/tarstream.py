@@ -149,6 +149,14 @@ def iter_tar(chunks: Iterator[bytes], label: str) -> Iterator[TarEntry]:
         header, pos = pos, end
         data = buf[header + BLOCK:header + BLOCK + size] if size > 0 else b""
         kind = buf[header + 156]
+        if kind == _REGULAR_FILE and not pax and not long_name and not buf[header + 345]:
+            # What follows for a regular file with a plain ustar name, written out: nearly every entry.
+            end = buf.find(b"\0", header, header + 100)
+            name = buf[header:end if end >= 0 else header + 100].decode("utf-8", "surrogateescape")
+            if name[:1] == "/" or ".." in name:
+                _check_name(name, label)
+            yield _new_tuple(TarEntry, (name, data))
+            continue
         if kind == _PAX:
             pax = _pax_records(data)
             continue
@@ -203,13 +211,20 @@ _AFTER_KIND = bytes(100) + b"ustar\x0000" + bytes(32) + bytes(32) + b"0000000\0"
 # the size and the type vary, so the sum of the fixed parts is computed once.
 _FIXED_SUM = sum(_MODE_IDS) + sum(FIXED_MTIME) + sum(_CHECKSUM_BLANK) + sum(_AFTER_KIND)
 _PADDING = [bytes(size) for size in range(BLOCK)]
-# A header as one format: the name padded to 100 bytes, the size field, the checksum, the type.
-_HEADER = b"%s" + _MODE_IDS + b"%s" + FIXED_MTIME + b"%06o\0 %c" + _AFTER_KIND
+_CHECKSUM = b"%06o\0 "
+_AFTER_REGULAR = bytes([_REGULAR_FILE]) + _AFTER_KIND
 
 
-def _header(name: bytes, size: int, kind: int) -> bytes:
+def _header_parts(name: bytes, size: int, kind: int) -> tuple[bytes, ...]:
+    """A header of at most a 100-byte name as the parts it is joined from with the entries; the
+    writer joins a megabyte of entries at once, so a header needs no bytes object of its own."""
     size_field = b"%011o\0" % size
-    return _HEADER % (name.ljust(100, b"\0"), size_field, _FIXED_SUM + sum(name) + sum(size_field) + kind, kind)
+    # sum(name) + sum(size_field) in C: Adler-32's low half is one plus the byte sum modulo 65521,
+    # and a name of at most 100 bytes with a size field of 12 sums to less than that.
+    byte_sum = (zlib.adler32(size_field, zlib.adler32(name)) & 0xFFFF) - 1
+    checksum = _CHECKSUM % (_FIXED_SUM + byte_sum + kind)
+    after = _AFTER_REGULAR if kind == _REGULAR_FILE else bytes([kind]) + _AFTER_KIND
+    return name.ljust(100, b"\0"), _MODE_IDS, size_field, FIXED_MTIME, checksum, after
 
 
 def _pax_header(name: bytes) -> bytes:
@@ -285,12 +300,15 @@ class TarGzWriter:
         raw_name = name.encode("utf-8", "surrogateescape")
         if len(raw_name) > 100:
             pax = _pax_header(raw_name)
-            self._pending += (_header(b"././@PaxHeader", len(pax), _PAX), pax, _PADDING[-len(pax) % BLOCK])
+            self._pending += _header_parts(b"././@PaxHeader", len(pax), _PAX)
+            self._pending += (pax, _PADDING[-len(pax) % BLOCK])
             self._pending_size += BLOCK + len(pax) + (-len(pax) % BLOCK)
             raw_name = raw_name[:100]
-        padding = _PADDING[-len(data) % BLOCK]
-        self._pending += (_header(raw_name, len(data), _REGULAR_FILE), data, padding)
-        self._pending_size += BLOCK + len(data) + len(padding)
+        size = len(data)
+        padding = _PADDING[-size % BLOCK]
+        self._pending += _header_parts(raw_name, size, _REGULAR_FILE)
+        self._pending += (data, padding)
+        self._pending_size += BLOCK + size + len(padding)
         if self._pending_size >= CHUNK:
             self._flush()
 

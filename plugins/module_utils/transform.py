@@ -10,24 +10,22 @@ actions twice, and the index checks at the end that no two copies diverged.
 """
 from __future__ import annotations
 
-import hashlib
+import os
+import stat
 import time
 from collections import OrderedDict
 from dataclasses import dataclass, field
-from typing import BinaryIO, Callable, Collection
+from typing import Any, BinaryIO, Callable, Collection
 
 from . import jsoncodec
 from .archive import (PREFERRED_SUFFIX, VERSION_ENTRY, ArchiveError, ArchiveWriter, ItemPath, check_format_version,
                       iter_entries, parse_item_path)
-from .actions.registry import BACKUP_ACTIONS, ITEM_BLOCK_ACTIONS, RESTORE_ACTIONS
 from .context import BackupContext, RestoreContext
 from .item_index import PLAIN, ItemIndex
 from .report import TransformReport
 from .resources import parse_resource
-from .quiesce import resume_workload
 from .transform_worker import ItemWorker, wants_worker
-from .runner import applicable_actions, copy_json, normalise_disabled, run_backup_item, run_restore_item
-from .volume_mapping import VolumeMapping, map_volume
+from .volume_mapping import VOLUME_RESOURCES, VolumeMapping, map_volume
 
 # Kinds that backup actions name as additional items, for archives that hold none of them.
 _ADDITIONAL_KINDS = {
@@ -51,7 +49,6 @@ class Outcome:
     actions: list[str]
     additional: list[dict]
     gvk: str
-    digest: bytes = b""  # of the bytes written (b"" when skipped): the index compares the copies by it
 
 
 @dataclass
@@ -81,22 +78,40 @@ class ItemTransformer:
     def __init__(self, settings: TransformSettings) -> None:
         self.settings = settings
         self._cache: OrderedDict[tuple, Outcome] = OrderedDict()
-        self._disabled = normalise_disabled(settings.disabled)
         self._phases_for: dict[str, tuple[bool, bool]] = {}
+        # The actions are loaded on first use (_phases): when the forked worker transforms every
+        # item, the main process never loads them and the worker does, beside the main process.
+        self._runner: Any = None
+        self._registry: Any = None
+        self._quiesce: Any = None
+        self._disabled = self._load().normalise_disabled(settings.disabled) if settings.disabled else frozenset()
+
+    def load_actions(self) -> None:
+        """Load the actions now rather than for the first item."""
+        self._load()
+
+    def _load(self) -> Any:
+        """The action runner, loaded with the action registry and the workload resume."""
+        if self._runner is None:
+            from . import quiesce, runner
+            from .actions import registry
+            self._runner, self._registry, self._quiesce = runner, registry, quiesce
+        return self._runner
 
     def _phases(self, resource: str) -> tuple[bool, bool]:
         """Whether any enabled backup / restore action applies to ``resource``, so that items no
         action touches (events, endpoints, ...) skip the runner's per-item work entirely."""
         known = self._phases_for.get(resource)
         if known is None:
-            target = parse_resource(resource)
+            target, runner, registry = parse_resource(resource), self._load(), self._registry
 
             def applies(*lists) -> bool:
                 return any(action.name not in self._disabled
-                           for actions in lists for action in applicable_actions(actions, target))
+                           for actions in lists for action in runner.applicable_actions(actions, target))
 
-            known = (self.settings.backup_ctx is not None and applies(BACKUP_ACTIONS, ITEM_BLOCK_ACTIONS),
-                     self.settings.restore_ctx is not None and applies(RESTORE_ACTIONS))
+            known = (self.settings.backup_ctx is not None
+                     and applies(registry.BACKUP_ACTIONS, registry.ITEM_BLOCK_ACTIONS),
+                     self.settings.restore_ctx is not None and applies(registry.RESTORE_ACTIONS))
             self._phases_for[resource] = known
         return known
 
@@ -109,58 +124,75 @@ class ItemTransformer:
             item = mapped
             actions.append(VOLUME_MAPPING_STEP)
         if self.settings.resume_workloads and resource in QUIESCED_RESOURCES:
-            resumed = resume_workload(item)
+            resumed = self._quiesce.resume_workload(item)
             if resumed is not None:
                 item = resumed
                 actions.append(RESUME_STEP)
         return item
 
+    def inert(self, resource: str) -> bool:
+        """Whether nothing changes the items of ``resource`` (no enabled action and no migration
+        step applies), so that transforming one is only parsing it: see record_inert()."""
+        settings = self.settings
+        return (self._phases(resource) == (False, False)
+                and not (resource in VOLUME_RESOURCES and settings.volume_mapping)
+                and not (settings.resume_workloads and resource in QUIESCED_RESOURCES))
+
     def record(self, path: ItemPath, raw: bytes) -> tuple:
         """What the archive pass keeps of one item copy: its index row, status, actions, additional
         items and new bytes; plain values, several times cheaper to send from a worker than objects."""
         outcome = self.transform(path, raw)
-        row = (path.resource, path.namespace, path.name, path.variant, int(outcome.status != "skipped"),
-               outcome.digest, outcome.gvk)
+        row = (path.resource, path.namespace, path.name, path.variant, int(outcome.status != "skipped"), outcome.gvk)
         return row, outcome.status, outcome.actions, outcome.additional, outcome.data
+
+    def record_inert(self, path: ItemPath, raw: bytes) -> tuple:
+        """record() of an item whose resource is inert(), without the actions (nor loading them)."""
+        row = (path.resource, path.namespace, path.name, path.variant, 1, _gvk(self._parse(path, raw)))
+        return row, "kept", [], [], None
 
     def transform(self, path: ItemPath, raw: bytes) -> Outcome:
         key = (path.key, raw)
         outcome = self._cache.get(key)
         if outcome is None:
             outcome = self._run(path, raw)
-            outcome.digest = _digest(outcome, raw)
             self._cache[key] = outcome
             if len(self._cache) > _CACHE_SIZE:
                 self._cache.popitem(last=False)
         return outcome
 
     def _run(self, path: ItemPath, raw: bytes) -> Outcome:
+        original = self._parse(path, raw)
+        # Parsing the bytes again gives an independent copy several times faster than copying objects.
+        return self.transform_object(path, original, fresh=lambda: jsoncodec.loads(raw))
+
+    @staticmethod
+    def _parse(path: ItemPath, raw: bytes) -> dict:
         try:
             original = jsoncodec.loads(raw)
         except ValueError as exc:
             raise ArchiveError(f"item {path.render()} is not valid JSON: {exc}") from exc
         if not isinstance(original, dict):
             raise ArchiveError(f"item {path.render()} is not a JSON object")
-        # Parsing the bytes again gives an independent copy several times faster than copying objects.
-        return self.transform_object(path, original, fresh=lambda: jsoncodec.loads(raw))
+        return original
 
     def transform_object(self, path: ItemPath, original: dict, fresh: Callable[[], dict] | None = None) -> Outcome:
         """``fresh`` returns a new copy of ``original`` for the actions to change in place."""
         settings = self.settings
-        fresh = fresh or (lambda: copy_json(original))
-        item, actions, additional = original, [], []
         backup_applies, restore_applies = self._phases(path.resource)
+        runner = self._runner
+        fresh = fresh or (lambda: runner.copy_json(original))
+        item, actions, additional = original, [], []
         if backup_applies:
-            result = run_backup_item(fresh(), settings.backup_ctx, resource=path.resource,
-                                     disabled=settings.disabled, owned=True)
+            result = runner.run_backup_item(fresh(), settings.backup_ctx, resource=path.resource,
+                                            disabled=settings.disabled, owned=True)
             item, actions, additional = result.item, list(result.actions), list(result.additional_items)
             if result.skip:
                 return Outcome(None, "skipped", actions, additional, _gvk(original))
         item = self._migration_steps(item, path.resource, actions)
         if restore_applies:
-            working = fresh() if item is original else jsoncodec.copy(item, copy_json)
-            result = run_restore_item(working, settings.restore_ctx, item_from_backup=item,
-                                      resource=path.resource, disabled=settings.disabled, owned=True)
+            working = fresh() if item is original else jsoncodec.copy(item, runner.copy_json)
+            result = runner.run_restore_item(working, settings.restore_ctx, item_from_backup=item,
+                                             resource=path.resource, disabled=settings.disabled, owned=True)
             actions += result.actions
             if result.skip:
                 return Outcome(None, "skipped", actions, additional, _gvk(original))
@@ -171,14 +203,17 @@ class ItemTransformer:
         return Outcome(data, "changed", actions, additional, _gvk(item))
 
 
+def _size_of(source: BinaryIO) -> int:
+    """The size of a source that is a regular file; 0 for a stream of unknown length."""
+    try:
+        status = os.fstat(source.fileno())
+    except (AttributeError, OSError, ValueError):  # no file descriptor (io.BytesIO, a download)
+        return 0
+    return status.st_size if stat.S_ISREG(status.st_mode) else 0
+
+
 def _gvk(item: dict) -> str:
     return f"{item.get('apiVersion', '')}/{item.get('kind', '')}"
-
-
-def _digest(outcome: Outcome, raw: bytes) -> bytes:
-    if outcome.status == "skipped":
-        return b""
-    return hashlib.blake2b(raw if outcome.data is None else outcome.data, digest_size=16).digest()
 
 
 class ArchiveTransform:
@@ -196,6 +231,7 @@ class ArchiveTransform:
     def run(self, source: BinaryIO, writer: ArchiveWriter, label: str, fetch: Callable | None) -> TransformStats:
         started = time.monotonic()
         entries = iter_entries(source, label)
+        size = _size_of(source)
         worker: ItemWorker | None = None
         try:
             while True:
@@ -209,7 +245,7 @@ class ArchiveTransform:
                     break
                 self.stats.entries_in += 1
                 name = entry.name[2:] if entry.name.startswith("./") else entry.name  # as GNU tar repacks
-                if worker is None and wants_worker(self.settings, self.stats.entries_in):
+                if worker is None and wants_worker(self.settings, self.stats.entries_in, size):
                     worker = ItemWorker(self, writer)
                 if worker is None:
                     self.entry(writer, name, entry.data)
@@ -245,13 +281,16 @@ class ArchiveTransform:
     def apply(self, writer: ArchiveWriter, name: str, raw: bytes, record: tuple, added: bool = False) -> None:
         """Write, index and report one item copy from what ItemTransformer.record made of it."""
         row, status, actions, additional, data = record
-        resource, namespace, item_name, variant, kept = row[:5]
+        resource, namespace, item_name, variant, kept, gvk = row
+        written = b""
         if kept:
-            self._write(writer, name, raw if data is None else data)
-        self.index.add_row(row)
+            written = raw if data is None else data
+            writer.add(name, written)  # self._write() written out: this runs for every item copy
+            self.stats.entries_out += 1
+        self.index.add_row(row, written)
         if variant == PLAIN:
             if resource not in self.stats.seen_resources:
-                self.stats.seen_resources[resource] = tuple(row[6].rsplit("/", 1))
+                self.stats.seen_resources[resource] = tuple(gvk.rsplit("/", 1))
             status = "added" if added and kept else status
             # The diff is made from both versions only when a report needs it (see report.py).
             self.report.record(resource, namespace, item_name, status, actions,
@@ -290,6 +329,11 @@ class ArchiveTransform:
             names = ", ".join(f"{r} {n + '/' if n else ''}{m}" for r, n, m in diverging)
             raise ArchiveError(f"{label}: the plain and preferred-version copies of {names} differ after "
                                "the transform; both copies must be identical for Velero to restore them")
+
+    def use_idle_time(self) -> bool:
+        """Do a little of the work left for the end while the archive pass would wait (on the
+        worker); False when there is none."""
+        return self.report.prepare_diff()
 
     def maybe_progress(self) -> None:
         now = time.monotonic()

@@ -15,10 +15,9 @@ import os
 import tempfile
 import time
 from dataclasses import dataclass, field
-from typing import Callable
+from typing import TYPE_CHECKING, Callable
 
 from .archive import ArchiveWriter
-from .backup_register import RegisterTarget, check_target, register_backup
 from .context import BackupContext, ClusterFacts, ImageCopier, RestoreContext
 from .errors import MigrationError
 from .item_index import ItemIndex
@@ -28,6 +27,9 @@ from .report import TransformReport
 from .storage import BackupStore, StorageError, read_bytes
 from .transform import ArchiveTransform, TransformSettings
 from .volume_mapping import VolumeMapping
+
+if TYPE_CHECKING:  # registration is loaded only by runs that register (it brings the cluster client's helpers)
+    from .backup_register import RegisterTarget
 
 PHASES = ("backup", "restore")
 
@@ -156,6 +158,7 @@ def run_job(spec: JobSpec) -> dict:
     _validate(spec)
     source_backup = _source_backup(spec)
     if spec.register is not None:  # a cluster that cannot take the backup is refused before any work
+        from .backup_register import check_target
         check_target(spec.register, spec.new_backup_name, getattr(spec.store, "bucket", None),
                      getattr(spec.store, "prefix", ""))
     old_name = spec.backup_name or (source_backup or {}).get("metadata", {}).get("name") or "backup"
@@ -176,7 +179,7 @@ def run_job(spec: JobSpec) -> dict:
                                      image_copier=spec.restore_copier, registry_addresses=spec.registry_addresses)
     settings = TransformSettings(backup_ctx, restore_ctx, spec.disabled_actions, progress=spec.progress,
                                  volume_mapping=spec.volume_mapping, resume_workloads=spec.resume_workloads)
-    report, index, staging = TransformReport(), ItemIndex(), Staging()
+    report, index, staging = TransformReport(diffs_ahead=spec.max_diff_items), ItemIndex(), Staging()
     try:
         return _run(spec, settings, report, index, staging, old_name, new_backup)
     finally:
@@ -246,6 +249,7 @@ def _publish(spec, staging, index, report, old_name, new_backup) -> dict:
         upload(spec.store, new, staging)
     published = {"name": new, "location": spec.store.label, "changed": changed, "files": sorted(staging.files)}
     if spec.register is not None:
+        from .backup_register import register_backup
         published["registration"] = register_backup(spec.register, new_backup, _pod_volume_backups(spec, staging),
                                                     spec.check_mode)
         published["changed"] |= published["registration"]["registered"]

@@ -8,6 +8,7 @@ import threading
 import pytest
 
 from ansible_collections.openshift_migration.velero.plugins.module_utils.archive import (
+    _ITEM_PATH,
     ArchiveError,
     ArchiveWriter,
     ItemPath,
@@ -150,3 +151,22 @@ def test_write_errors_reach_the_caller():
             writer.add(f"resources/configmaps/namespaces/a/c{number}.json", noise)
         writer.close()
     assert not [thread for thread in threading.enumerate() if thread.name == "archive-deflater"]
+
+
+def test_header_checksums_hold_for_names_of_the_largest_byte_sum():
+    # The 100 bytes a ustar name holds, each 0xff (the checksum adds bytes through Adler-32).
+    entries = [("\udcff" * 100, b"x" * 511), ("\udcff" * 99 + "/" + "é" * 60, b"")]
+    with tarfile.open(fileobj=io.BytesIO(write(entries)), mode="r:gz") as tar:
+        assert [m.name for m in tar.getmembers()] == [name for name, _body in entries]
+
+
+@pytest.mark.parametrize("folder", ["resources/pods/namespaces/app", "resources/pods/v1-preferredversion/cluster",
+                                    "resources/pods/namespaces", "resources/pods/namespaces/app/extra", "metadata"])
+def test_item_paths_of_one_folder_parse_as_the_expression_says(folder):
+    # Folders are looked at once (then remembered); every file in them must parse as on its own.
+    for name in ("web.json", "a.json.json", ".json", "x.json\n", "web.yaml", "web.json", "é.json"):
+        path = f"{folder}/{name}"
+        match = _ITEM_PATH.match(path)
+        expected = None if not match else ItemPath(match["resource"], match["version"] or "",
+                                                   match["namespace"] or "", match["name"])
+        assert parse_item_path(path) == expected, path

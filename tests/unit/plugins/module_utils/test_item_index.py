@@ -74,3 +74,40 @@ def test_contains_any_copy_and_lists_kept_plain_copies(index):
     add(index, "late", PLAIN)
     assert index.contains("pods", "app", "late")
     assert list(index.resource_list()) == [("v1/PersistentVolume", "pv"), ("v1/Pod", "app/a"), ("v1/Pod", "app/late")]
+
+
+@pytest.fixture(name="on_disk", params=[False, True], ids=["in memory", "on disk"])
+def on_disk_fixture(request, monkeypatch):
+    """Small indexes live in memory; MEMORY_ROWS = 1 moves every row to the SQLite file."""
+    if request.param:
+        monkeypatch.setattr(item_index, "MEMORY_ROWS", 1)
+    return request.param
+
+
+def test_memory_and_disk_give_the_same_answers(on_disk, index):
+    names = ["b", "a", "é", "z/", "B", "ä"]
+    for namespace in ("app", "", "Zeta"):
+        for name in names:
+            add(index, name, PLAIN, namespace=namespace)
+            add(index, name, PREFERRED, OTHER if name == "a" else SAME, namespace=namespace)
+    index.add("secrets", "app", "gone", PLAIN, False, b"", "v1/Secret")
+    index.add("deployments.apps", "app", "web", PLAIN, True, SAME, "apps/v1/Deployment")
+    index.add("deployments.apps", "app", "web", OTHER_VERSION, True, OTHER, "apps/v1beta1/Deployment")
+    assert (index._db is not None) == on_disk  # pylint: disable=protected-access
+    listed = list(index.resource_list())
+    assert listed == sorted(listed) and len(listed) == 3 * len(names) + 1
+    assert ("v1/Pod", "Zeta/ä") in listed and ("v1/Pod", "é") in listed and ("v1/Secret", "app/gone") not in listed
+    assert index.contains("secrets", "app", "gone") and index.contains("pods", "", "z/")
+    assert not index.contains("pods", "other", "a")
+    assert index.diverging_copies(limit=2) == [("pods", "app", "a"), ("pods", "", "a")]
+
+
+def test_copies_a_few_entries_apart_are_compared_by_digest(index):
+    add(index, "p1", PLAIN, b"first version")
+    add(index, "p2", PLAIN, b"second version")  # p1 now waits with the digest of its bytes
+    add(index, "p1", PREFERRED, b"first version")
+    add(index, "p2", PREFERRED, b"changed")
+    add(index, "p3", PREFERRED, b"same", kept=False)
+    add(index, "p4", PLAIN, b"other")
+    add(index, "p3", PLAIN, b"same", kept=False)
+    assert index.diverging_copies() == [("pods", "app", "p2")]

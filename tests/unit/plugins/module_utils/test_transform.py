@@ -233,3 +233,36 @@ def test_entries_named_with_a_leading_dot_slash_are_items_too():
     written, report, *_rest = transform(entries)
     assert report.totals["changed"] == 1
     assert [name for name, _body in written][:2] == ["metadata/version", item_paths(route)[0]]
+
+
+@pytest.mark.parametrize("value", [
+    {}, [], {"a": []}, {"a": {}, "b": [{}]}, {"z": 1, "a": [True, False, None, -3, 10 ** 30]},
+    {"text": "é \u2028 \x7f \x00 \"quoted\" \\ 😀"}, {"nested": {"list": [[1, [2]], {"k": "v"}]}},
+    {"float": 1.5}, {"tuple": (1, 2)}, {1: "not a string key"},  # left to the json module
+])
+def test_diff_lines_are_those_of_the_json_module(value):
+    from ansible_collections.openshift_migration.velero.plugins.module_utils.item_diff import _json_lines
+
+    assert _json_lines(value) == json.dumps(value, indent=2, sort_keys=True).splitlines(keepends=True)
+
+
+def test_diffs_made_ahead_are_the_diffs_made_when_read():
+    def changed_route(number):
+        before = obj("route.openshift.io/v1", "Route", f"r{number}", "app", spec={"host": f"h{number}"})
+        after = dict(before, spec={})
+        return json.dumps(before).encode(), json.dumps(after).encode()
+
+    reports = [TransformReport(diffs_ahead=ahead) for ahead in (0, 3)]
+    try:
+        for report in reports:
+            for number in range(5):
+                report.record("routes.route.openshift.io", "app", f"r{number}", "changed", ["a"], *changed_route(number))
+            report.record("pods", "app", "gone", "skipped", ["b"])
+        while reports[1].prepare_diff():
+            pass
+        assert len(reports[1]._diffs) == 3  # pylint: disable=protected-access
+        assert list(reports[0].items()) == list(reports[1].items())
+        assert reports[0].as_result(4) == reports[1].as_result(4)
+    finally:
+        for report in reports:
+            report.close()

@@ -16,7 +16,7 @@ from ansible_collections.openshift_migration.velero.plugins.module_utils.context
     RestoreContext,
     facts_from_dict,
 )
-from ansible_collections.openshift_migration.velero.plugins.module_utils.errors import ActionError
+from ansible_collections.openshift_migration.velero.plugins.module_utils.errors import ActionError, MigrationError
 from ansible_collections.openshift_migration.velero.plugins.module_utils.item_index import ItemIndex
 from ansible_collections.openshift_migration.velero.plugins.module_utils.report import TransformReport
 from ansible_collections.openshift_migration.velero.plugins.module_utils.transform import (
@@ -205,3 +205,43 @@ def test_copies_apart_or_diverging_give_what_a_serial_run_gives(workers):
             run(diverging, parallel)
         errors.append(str(raised.value))
     assert errors[0] == errors[1] and len(workers) == 2
+
+
+def test_items_of_resources_no_action_changes_are_parsed_by_the_main_process(monkeypatch, workers):
+    parsed = []
+    record_inert = transform.ItemTransformer.record_inert
+
+    def spy(self, path, raw):
+        parsed.append(path.resource)
+        return record_inert(self, path, raw)
+    monkeypatch.setattr(transform.ItemTransformer, "record_inert", spy)  # seen in the main process only
+    entries = archive_entries(many_objects())
+    serial = run(entries, False)
+    assert not parsed
+    parallel = run(entries, True)
+    assert parallel["bytes"] == serial["bytes"] and parallel["result"] == serial["result"]
+    assert parsed and set(parsed) == {"endpoints"}
+    entries.insert(len(entries) - 4, ("resources/endpoints/namespaces/app/bad.json", b"{not json"))
+    errors = []
+    for parallel in (False, True):
+        with pytest.raises(ArchiveError, match="endpoints/namespaces/app/bad.json is not valid JSON") as raised:
+            run(entries, parallel)
+        errors.append(str(raised.value))
+    assert errors[0] == errors[1]
+
+
+def test_a_large_archive_forks_before_its_first_entry():
+    config = settings(True)
+    assert transform_worker.wants_worker(config, 1, transform_worker.PARALLEL_SIZE)
+    assert not transform_worker.wants_worker(config, 1, transform_worker.PARALLEL_SIZE - 1)
+    assert not transform_worker.wants_worker(config, 2, transform_worker.PARALLEL_SIZE)
+
+
+def test_a_worker_that_dies_is_an_error_not_a_hang(monkeypatch, capfd):
+    def crash(items, batch):
+        raise SystemExit("worker gone")  # not an item error: the worker process ends
+    monkeypatch.setattr(transform_worker, "_transform_items", crash)
+    with pytest.raises(MigrationError, match="worker process stopped unexpectedly"):
+        run(archive_entries(many_objects()), True)
+    assert "worker gone" in capfd.readouterr().err
+    assert not [t for t in threading.enumerate() if t.name in ("archive-deflater", "archive-item-sender")]
