@@ -10,6 +10,7 @@ actions twice, and the index checks at the end that no two copies diverged.
 """
 from __future__ import annotations
 
+import itertools
 import os
 import stat
 import time
@@ -234,23 +235,14 @@ class ArchiveTransform:
         size = _size_of(source)
         worker: ItemWorker | None = None
         try:
-            while True:
-                try:
-                    entry = next(entries, None)
-                except Exception:
-                    if worker is not None:
-                        worker.drain()  # errors of earlier entries come first, as in a serial run
-                    raise
-                if entry is None:
+            for entry in entries:
+                if wants_worker(self.settings, self.stats.entries_in + 1, size):
+                    worker = ItemWorker(self, writer)
+                    worker.consume(itertools.chain((entry,), entries), self.stats)  # this entry and every further one
                     break
                 self.stats.entries_in += 1
                 name = entry.name[2:] if entry.name.startswith("./") else entry.name  # as GNU tar repacks
-                if worker is None and wants_worker(self.settings, self.stats.entries_in, size):
-                    worker = ItemWorker(self, writer)
-                if worker is None:
-                    self.entry(writer, name, entry.data)
-                else:
-                    worker.submit(name, entry.data)
+                self.entry(writer, name, entry.data)
             if worker is not None:
                 worker.finish()
         finally:

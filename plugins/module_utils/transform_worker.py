@@ -240,22 +240,43 @@ class ItemWorker:
             except OSError:
                 return  # the worker is gone; the main process finds out when it reads results
 
-    def submit(self, name: str, data: bytes) -> None:
-        # The worker is sent the items only, less the copies with the key and the bytes of the
-        # entry just before them (the usual plain and preferred-version pair): ItemTransformer
-        # would only repeat that record, so the main process copies it (an int: the copy's variant).
-        path = parse_item_path(name)
-        task: ItemPath | int | _Inert | None = path
-        key = None if path is None else path.key
-        if key is not None:
-            if key == self._last_key and data == self._last_data:
-                task = path.variant
-            elif path.resource in self._inert:
-                task = _new_tuple(_Inert, (path,))
-        self._last_key, self._last_data = key, data
-        self._entries.append((name, data, task))
-        if len(self._entries) >= _BATCH:
-            self._flush()
+    def consume(self, entries: Any, stats: Any) -> None:
+        """Hand the worker the rest of the archive's entries, counting them in ``stats``.
+
+        The worker is sent the items only, less the copies with the key and the bytes of the entry
+        just before them (the usual plain and preferred-version pair): ItemTransformer would only
+        repeat that record, so the main process copies it (an int: the copy's variant)."""
+        # One loop with its names bound locally: this runs for every entry of a large archive.
+        pending, inert, flush, batch = self._entries, self._inert, self._flush, _BATCH
+        last_key = last_data = None
+        while True:
+            try:
+                entry = next(entries, None)
+            except Exception:
+                self.drain()  # errors of earlier entries come first, as in a serial run
+                raise
+            if entry is None:
+                return
+            stats.entries_in += 1
+            name, data = entry
+            if name[:2] == "./":  # as GNU tar repacks
+                name = name[2:]
+            path = parse_item_path(name)
+            task: ItemPath | int | _Inert | None = path
+            if path is not None:
+                resource, version_dir, namespace, item_name = path
+                key = (resource, namespace, item_name)
+                if key == last_key and data == last_data:
+                    task = path.variant
+                elif resource in inert:
+                    task = _new_tuple(_Inert, (path,))
+                last_key, last_data = key, data
+            else:
+                last_key = last_data = None
+            pending.append((name, data, task))
+            if len(pending) >= batch:
+                flush()
+                pending = self._entries
 
     def _flush(self) -> None:
         if not self._entries:
