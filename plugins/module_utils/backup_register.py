@@ -156,7 +156,7 @@ def _create(target: RegisterTarget, published: dict, pod_volume_backups: list[di
         result.update(registered=True, pod_volume_backups=len(pod_volume_backups))
         return result
     if existing is None:
-        created = _create_backup(client, backup_object(published, target))
+        created = _create_unless_present(client, backup_object(published, target))
         if created is not None:
             pvbs = pod_volume_backup_objects(pod_volume_backups, created, target)
             result.update(registered=True, pod_volume_backups=_create_pod_volume_backups(client, pvbs))
@@ -168,10 +168,10 @@ def _create(target: RegisterTarget, published: dict, pod_volume_backups: list[di
     return result
 
 
-def _create_backup(client: Any, backup: dict) -> dict | None:
-    """The created Backup, or None when one of that name appeared meanwhile."""
+def _create_unless_present(client: Any, obj: dict) -> dict | None:
+    """The created object, or None when one of that name is there already (a 409)."""
     try:
-        return create_object(client, backup)
+        return create_object(client, obj)
     except Exception as error:  # kubernetes raises its own exception types; _guarded explains them
         if getattr(error, "status", None) == 409:
             return None
@@ -179,10 +179,5 @@ def _create_backup(client: Any, backup: dict) -> dict | None:
 
 
 def _create_pod_volume_backups(client: Any, objects: list[dict]) -> int:
-    created = 0
-    for pvb in objects:
-        meta = pvb["metadata"]
-        if get_object(client, "PodVolumeBackup", meta["name"], meta["namespace"]) is None:
-            create_object(client, pvb)
-            created += 1
-    return created
+    # Created straight away: one the sync made meanwhile answers 409 and is left as it is.
+    return sum(_create_unless_present(client, pvb) is not None for pvb in objects)

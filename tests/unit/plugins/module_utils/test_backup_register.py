@@ -97,6 +97,21 @@ def test_a_backup_the_sync_imported_meanwhile_is_left_as_it_is():
     assert len(client.created) == 1  # the one attempt; no PodVolumeBackups of its own
 
 
+
+def test_a_pod_volume_backup_the_sync_made_meanwhile_is_left_and_not_counted():
+    def sync_made_the_pod_volume_backups(obj):
+        give_uid(obj)
+        if obj["kind"] == "PodVolumeBackup":
+            class AlreadyExists(Exception):
+                status = 409
+            raise AlreadyExists(f"podvolumebackups.velero.io \"{obj['metadata']['name']}\" already exists")
+
+    client = destination(on_create=sync_made_the_pod_volume_backups)
+    result = register_backup(RegisterTarget(client, "default"), velero_backup("b1-new"), pod_volume_backups("b1-new"),
+                             check_mode=False)
+    assert result["registered"] is True and result["pod_volume_backups"] == 0
+    assert [obj["kind"] for obj in client.created] == ["Backup", "PodVolumeBackup"]  # one attempt each
+
 @pytest.mark.parametrize("objects, target, message", [
     ([], RegisterTarget(None, "other"), "BackupStorageLocation velero/other does not exist on "
                                         "https://127.0.0.1:16443: name the location that reads the bucket"),
