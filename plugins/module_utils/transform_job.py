@@ -25,6 +25,7 @@ from .publish import (METADATA_FILE, PublishError, Staging, check_backup_name, e
                       rename_backup_object, resource_list, stage_side_files, upload)
 from .report import TransformReport
 from .storage import BackupStore, StorageError, read_bytes
+from .tarstream import same_content
 from .transform import ArchiveTransform, TransformSettings
 from .volume_mapping import VolumeMapping
 
@@ -126,9 +127,15 @@ def _sha256(path: str) -> str:
     return digest.hexdigest()
 
 
+def _same_archive(first: str, second: str) -> bool:
+    with open(first, "rb") as one, open(second, "rb") as other:
+        return same_content(one, other)
+
+
 def _write_dest(staged: str, dest: str, check_mode: bool) -> bool:
-    """Put the archive at dest through a temporary file and a rename; False when already equal."""
-    if os.path.exists(dest) and _sha256(dest) == _sha256(staged):
+    """Put the archive at dest through a temporary file and a rename; False when already equal
+    (the same bytes, or the same content compressed by another library)."""
+    if os.path.exists(dest) and (_sha256(dest) == _sha256(staged) or _same_archive(dest, staged)):
         return False
     if not check_mode:
         folder = os.path.dirname(os.path.abspath(dest))

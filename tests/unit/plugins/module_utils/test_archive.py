@@ -7,6 +7,7 @@ import threading
 
 import pytest
 
+from ansible_collections.openshift_migration.velero.plugins.module_utils import tarstream
 from ansible_collections.openshift_migration.velero.plugins.module_utils.archive import (
     _ITEM_PATH,
     ArchiveError,
@@ -72,12 +73,12 @@ def test_reads_ustar_pax_and_gnu_long_names_and_skips_directories():
     assert entries_of(gzip.compress(tar_bytes(expected))) == expected  # PAX long name
 
 
-def test_reads_empty_files_and_entries_of_exact_block_size():
+def test_reads_empty_files_and_entries_of_exact_block_size(codec):
     expected = [("a", b""), ("b", b"x" * 512), ("c", b"y" * 1025)]
     assert entries_of(gzip.compress(tar_bytes(expected))) == expected
 
 
-def test_reads_multi_member_gzip_with_trailing_padding():
+def test_reads_multi_member_gzip_with_trailing_padding(codec):
     tar = tar_bytes([("a", b"1"), ("b", b"2")])
     data = gzip.compress(tar[:1024]) + gzip.compress(tar[1024:]) + bytes(100)
     assert entries_of(data) == [("a", b"1"), ("b", b"2")]
@@ -92,7 +93,7 @@ def write(entries, level=3) -> bytes:
     return out.getvalue()
 
 
-def test_writer_output_is_what_velero_extracts():
+def test_writer_output_is_what_velero_extracts(codec):
     entries = [("metadata/version", b"1.1.0\n"), (LONG, b'{"a":1}'), ("resources/pods/cluster/x.json", b"x" * 700)]
     data = write(entries)
     with tarfile.open(fileobj=io.BytesIO(data), mode="r:gz") as tar:
@@ -103,7 +104,7 @@ def test_writer_output_is_what_velero_extracts():
     assert entries_of(data) == entries
 
 
-def test_writer_is_reproducible():
+def test_writer_is_reproducible(codec):
     entries = [("metadata/version", b"1.1.0\n"), ("resources/pods/namespaces/a/b.json", b"{}")]
     first, second = write(entries), write(entries)
     assert first == second
@@ -119,7 +120,7 @@ def test_writer_is_reproducible():
     (gzip.compress(tar_bytes([("a", b"1" * 5000)])[:2048]), "truncated"),
     (gzip.compress(tar_bytes([("a", b"1")]))[:10] + b"\xff" * 40, "corrupt"),
 ])
-def test_bad_archives_raise_one_clear_error(data, message):
+def test_bad_archives_raise_one_clear_error(data, message, codec):
     with pytest.raises(ArchiveError, match=message):
         entries_of(data)
 
@@ -136,7 +137,7 @@ def test_rejects_links_and_paths_outside_the_archive():
         entries_of(gzip.compress(tar_bytes([("../evil.json", b"{}")])))
 
 
-def test_write_errors_reach_the_caller():
+def test_write_errors_reach_the_caller(codec):
     class Full(io.BytesIO):
         def write(self, data):
             if self.tell() > 100:
@@ -170,3 +171,36 @@ def test_item_paths_of_one_folder_parse_as_the_expression_says(folder):
         expected = None if not match else ItemPath(match["resource"], match["version"] or "",
                                                    match["namespace"] or "", match["name"])
         assert parse_item_path(path) == expected, path
+
+
+def test_archives_of_either_library_read_back_with_the_other(monkeypatch):
+    pods = [(f"resources/pods/namespaces/a/p{n}.json", b"{}" * n) for n in range(2000)]
+    entries = [("metadata/version", b"1.1.0\n")] + pods
+    by_isal = write(entries)
+    monkeypatch.setattr(tarstream, "isal_zlib", None)
+    by_zlib = write(entries)
+    assert by_isal != by_zlib  # other compressed bytes ...
+    assert entries_of(by_isal) == entries  # ... read by zlib
+    assert tarstream.same_content(io.BytesIO(by_isal), io.BytesIO(by_zlib))  # the same content
+    monkeypatch.undo()
+    assert entries_of(by_zlib) == entries  # and read by ISA-L
+    shorter = write(entries[:-1])
+    assert not tarstream.same_content(io.BytesIO(by_zlib), io.BytesIO(shorter))  # told by the gzip trailers
+    assert not tarstream.same_content(io.BytesIO(by_zlib), io.BytesIO(b"not gzip"))
+    # Streams that cannot seek (a download) are inflated and compared in full.
+    assert tarstream.same_content(Unseekable(by_isal), Unseekable(by_zlib))
+    assert not tarstream.same_content(Unseekable(by_zlib), Unseekable(shorter))
+
+
+class Unseekable(io.BytesIO):
+    def seekable(self):
+        return False
+
+
+def test_each_zlib_level_maps_to_an_isal_level(codec):
+    entries = [("resources/pods/namespaces/a/p.json", b'{"spec": "%s"}' % (b"x" * 5000))]
+    sizes = [len(write(entries, level)) for level in range(1, 10)]
+    assert all(entries_of(write(entries, level)) == entries for level in (1, 5, 9))
+    assert sizes[-1] <= sizes[0]
+    if codec == "isal":
+        assert [tarstream._ISAL_LEVELS[level] for level in range(1, 10)] == [1, 1, 1, 2, 2, 2, 3, 3, 3]

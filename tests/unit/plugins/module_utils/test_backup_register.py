@@ -97,7 +97,6 @@ def test_a_backup_the_sync_imported_meanwhile_is_left_as_it_is():
     assert len(client.created) == 1  # the one attempt; no PodVolumeBackups of its own
 
 
-
 def test_a_pod_volume_backup_the_sync_made_meanwhile_is_left_and_not_counted():
     def sync_made_the_pod_volume_backups(obj):
         give_uid(obj)
@@ -111,6 +110,7 @@ def test_a_pod_volume_backup_the_sync_made_meanwhile_is_left_and_not_counted():
                              check_mode=False)
     assert result["registered"] is True and result["pod_volume_backups"] == 0
     assert [obj["kind"] for obj in client.created] == ["Backup", "PodVolumeBackup"]  # one attempt each
+
 
 @pytest.mark.parametrize("objects, target, message", [
     ([], RegisterTarget(None, "other"), "BackupStorageLocation velero/other does not exist on "
