@@ -223,8 +223,6 @@ class ItemWorker:
         self._sender.start()
         self._pending: deque[list] = deque()
         self._entries: list[tuple] = []
-        self._last_key: tuple | None = None  # of the entry submitted last, and its bytes
-        self._last_data: bytes | None = None
         self._inert: set[str] = set()  # resources whose items the main process transforms
         self._record: tuple | None = None  # the record applied last
         self._applied = False
