@@ -342,6 +342,8 @@ attributes:
 requirements:
   - boto3 (for an S3 location)
   - kubernetes (for live look-ups)
+  - orjson and isal (optional, both in the collection's requirements.txt; without them items are parsed and archives
+    compressed with the standard library, more slowly)
 notes:
   - The new backup shares volume snapshots and file-system backup data with the source backup.
     Deleting either backup in Velero deletes that data; remove a published backup by deleting its
