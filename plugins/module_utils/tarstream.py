@@ -9,7 +9,7 @@ feeds zlib large buffers. It reads ustar, PAX and GNU long-name headers (what Go
 archive/tar and GNU tar write) and writes ustar, with a PAX header for long names.
 
 With the isal library installed, ISA-L inflates and deflates instead of zlib: several times less
-CPU for the same gzip format (its compressed bytes differ from zlib's, hence content_digest()).
+CPU for the same gzip format (its compressed bytes differ from zlib's, hence same_content()).
 """
 from __future__ import annotations
 
@@ -49,7 +49,7 @@ class TarEntry(NamedTuple):
 
 
 _new_tuple = tuple.__new__
-# ISA-L has four levels where zlib has nine: each third of zlib's range maps to one of them.
+# ISA-L compresses at levels 1 to 3 where zlib has 1 to 9: each third of zlib's range maps to one.
 _ISAL_LEVELS = {level: 1 + (level - 1) // 3 for level in range(1, 10)}
 _GZIP_WBITS = 16 + zlib.MAX_WBITS
 _CODEC_ERRORS: tuple[type[BaseException], ...] = (zlib.error,) if isal_zlib is None else (zlib.error, isal_zlib.error)
