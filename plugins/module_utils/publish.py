@@ -11,7 +11,6 @@ Velero's backup sync needs to see a backup at all, so a partial upload is never 
 from __future__ import annotations
 
 import gzip
-import hashlib
 import json
 import os
 import re
@@ -20,7 +19,7 @@ import tempfile
 from typing import Iterable
 
 from .errors import MigrationError
-from .storage import METADATA_FILE, BackupStore, StorageError, file_digest, read_bytes
+from .storage import METADATA_FILE, BackupStore, StorageError, file_digest, read_bytes, stream_digest
 from .tarstream import same_content
 
 SOURCE_ANNOTATION = "openshift-migration.io/transformed-from-backup"
@@ -122,11 +121,8 @@ class Staging:
             shutil.copyfileobj(handle, out, 1 << 20)
 
     def digest(self, filename: str) -> str:
-        digest = hashlib.sha256()
         with open(self.files[filename], "rb") as handle:
-            for chunk in iter(lambda: handle.read(1 << 20), b""):
-                digest.update(chunk)
-        return digest.hexdigest()
+            return stream_digest(handle)
 
     def close(self) -> None:
         shutil.rmtree(self.folder, ignore_errors=True)

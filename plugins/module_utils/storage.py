@@ -44,12 +44,17 @@ def read_bytes(store: BackupStore, backup: str, filename: str) -> bytes:
         return handle.read()
 
 
-def file_digest(store: BackupStore, backup: str, filename: str) -> str:
+def stream_digest(handle: BinaryIO) -> str:
+    """The SHA-256 of what is left to read in ``handle``, read a chunk at a time."""
     digest = hashlib.sha256()
-    with store.open(backup, filename) as handle:
-        for chunk in iter(lambda: handle.read(CHUNK), b""):
-            digest.update(chunk)
+    for chunk in iter(lambda: handle.read(CHUNK), b""):
+        digest.update(chunk)
     return digest.hexdigest()
+
+
+def file_digest(store: BackupStore, backup: str, filename: str) -> str:
+    with store.open(backup, filename) as handle:
+        return stream_digest(handle)
 
 
 def _join(*parts: str) -> str:

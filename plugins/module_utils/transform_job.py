@@ -9,7 +9,6 @@ in check mode, and only when their bytes differ from what is already there.
 from __future__ import annotations
 
 import gzip
-import hashlib
 import json
 import os
 import tempfile
@@ -24,7 +23,7 @@ from .item_index import ItemIndex
 from .publish import (METADATA_FILE, PublishError, Staging, check_backup_name, existing_state, gzip_json,
                       rename_backup_object, resource_list, stage_side_files, upload)
 from .report import TransformReport
-from .storage import BackupStore, StorageError, read_bytes
+from .storage import BackupStore, StorageError, read_bytes, stream_digest
 from .tarstream import same_content
 from .transform import ArchiveTransform, TransformSettings
 from .volume_mapping import VolumeMapping
@@ -120,11 +119,8 @@ def _planned(*contexts) -> list[dict]:
 
 
 def _sha256(path: str) -> str:
-    digest = hashlib.sha256()
     with open(path, "rb") as handle:
-        for chunk in iter(lambda: handle.read(1 << 20), b""):
-            digest.update(chunk)
-    return digest.hexdigest()
+        return stream_digest(handle)
 
 
 def _same_archive(first: str, second: str) -> bool:
